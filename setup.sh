@@ -1,0 +1,34 @@
+#!/bin/sh
+# One command from a fresh Debian 12 machine: install what libably needs,
+# configure and build. Idempotent; quiet when nothing is missing.
+# Environment: ABLY_BUILD_DIR (default build), ABLY_SANITIZE=ON for ASan+UBSan.
+set -eu
+cd "$(dirname "$0")"
+
+DEPS="build-essential cmake pkg-config libcurl4-openssl-dev libwebsockets-dev libcjson-dev
+libmsgpack-dev libsodium-dev libssl-dev libcmocka-dev python3 python3-jinja2 python3-yaml nodejs npm"
+
+missing=""
+for pkg in $DEPS; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+BUILD_DIR="${ABLY_BUILD_DIR:-build}"
+SANITIZE="${ABLY_SANITIZE:-OFF}"
+mkdir -p "$BUILD_DIR"
+log="$BUILD_DIR/build.log"
+if ! { cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DABLY_SANITIZE="$SANITIZE" &&
+       cmake --build "$BUILD_DIR" -j "$(nproc)"; } >"$log" 2>&1; then
+  cat "$log"
+  echo "setup: build failed (log above, also in $log)" >&2
+  exit 1
+fi
+echo "setup: built libably in $BUILD_DIR/"
