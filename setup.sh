@@ -6,12 +6,17 @@ set -eu
 cd "$(dirname "$0")"
 
 DEPS="build-essential cmake pkg-config libcurl4-openssl-dev libwebsockets-dev libcjson-dev
-libmsgpack-dev libsodium-dev libssl-dev libcmocka-dev python3 python3-jinja2 python3-yaml nodejs npm"
+libmsgpack-dev libsodium-dev libssl-dev libcmocka-dev python3 python3-jinja2 python3-yaml"
 
 missing=""
 for pkg in $DEPS; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"
 done
+# Node.js runs the official JavaScript SDK for interop tests. Any install will do
+# (some images ship NodeSource's nodejs, which bundles npm and conflicts with
+# Debian's npm package), so only install Debian's when there is none.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
   echo "setup: installing$missing"
   SUDO=""
