@@ -1,0 +1,190 @@
+/* libcurl helpers shared by the tests of ably-sandbox (tests/server/).
+ * Each helper call is one blocking request with a 10 s timeout.
+ * srv_resp owns its body and headers; release with srv_resp_free. */
+#ifndef TEST_SERVER_HTTP_H
+#define TEST_SERVER_HTTP_H
+
+#include "ably_test.h"
+#include "sandbox_env.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+typedef struct {
+    long status;   /* HTTP status, -1 when the request failed */
+    char *body;    /* NUL-terminated */
+    size_t len;
+    char *headers; /* raw header block */
+    size_t headers_len;
+} srv_resp;
+
+typedef struct {
+    const char *method;
+    const char *path;         /* may contain a query string */
+    const char *content_type; /* NULL: none */
+    const char *accept;       /* NULL: none */
+    const void *body;
+    size_t body_len;          /* 0 with body != NULL: strlen */
+    const char *userpwd;      /* Basic auth "keyName:secret" */
+    const char *bearer;       /* Authorization: Bearer <this> */
+    const char *extra_header; /* one more "Name: value" */
+} srv_req;
+
+typedef struct {
+    char *data;
+    size_t len;
+} srv_buf;
+
+static inline size_t srv_collect(char *ptr, size_t size, size_t nmemb, void *user)
+{
+    srv_buf *b = user;
+    size_t n = size * nmemb;
+    char *grown = realloc(b->data, b->len + n + 1);
+    if (!grown)
+        return 0;
+    memcpy(grown + b->len, ptr, n);
+    b->data = grown;
+    b->len += n;
+    grown[b->len] = '\0';
+    return n;
+}
+
+static inline srv_resp srv_do(const sandbox_env *env, const srv_req *r)
+{
+    srv_buf body = { NULL, 0 }, head = { NULL, 0 };
+    srv_resp out = { -1, NULL, 0, NULL, 0 };
+    CURL *c = curl_easy_init();
+    char url[2048], line[4096];
+    snprintf(url, sizeof url, "%s%s", env->base_url, r->path);
+    struct curl_slist *h = NULL;
+    /* Stop curl adding its own defaults for these. */
+    h = curl_slist_append(h, "Expect:");
+    if (r->content_type) {
+        snprintf(line, sizeof line, "Content-Type: %s", r->content_type);
+        h = curl_slist_append(h, line);
+    } else {
+        h = curl_slist_append(h, "Content-Type:");
+    }
+    if (r->accept) {
+        snprintf(line, sizeof line, "Accept: %s", r->accept);
+        h = curl_slist_append(h, line);
+    }
+    if (r->bearer) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", r->bearer);
+        h = curl_slist_append(h, line);
+    }
+    if (r->extra_header)
+        h = curl_slist_append(h, r->extra_header);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method ? r->method : "GET");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, srv_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, srv_collect);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+    if (r->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(r->body_len ? r->body_len : strlen(r->body)));
+    }
+    if (r->userpwd) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(c, CURLOPT_USERPWD, r->userpwd);
+    }
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    out.body = body.data ? body.data : calloc(1, 1);
+    out.len = body.len;
+    out.headers = head.data ? head.data : calloc(1, 1);
+    out.headers_len = head.len;
+    return out;
+}
+
+static inline void srv_resp_free(srv_resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof *r);
+}
+
+/* Copies header `name`'s value into buf; false when absent. */
+static inline bool srv_header(const srv_resp *r, const char *name, char *buf, size_t cap)
+{
+    size_t n = strlen(name);
+    for (const char *line = r->headers; line && *line;) {
+        const char *eol = strstr(line, "\r\n");
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ')
+                v++;
+            size_t vlen = len - (size_t)(v - line);
+            if (vlen >= cap)
+                vlen = cap - 1;
+            memcpy(buf, v, vlen);
+            buf[vlen] = '\0';
+            return true;
+        }
+        line = eol ? eol + 2 : NULL;
+    }
+    return false;
+}
+
+/* Parses a JSON body (the caller deletes). */
+static inline cJSON *srv_json(const srv_resp *r)
+{
+    return cJSON_ParseWithLength(r->body, r->len);
+}
+
+/* The Ably error code in an ErrorInfo body, or 0. */
+static inline int srv_error_code(const srv_resp *r)
+{
+    cJSON *j = srv_json(r);
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "error"), "code");
+    int out = cJSON_IsNumber(code) ? (int)code->valuedouble : 0;
+    cJSON_Delete(j);
+    return out;
+}
+
+/* Asserts status + Ably error code + the X-Ably-Errorcode header agree. */
+#define assert_ably_error(resp, want_status, want_code)                                   \
+    do {                                                                                  \
+        char hdr_[32] = "";                                                               \
+        assert_int_equal((resp)->status, (want_status));                                  \
+        assert_int_equal(srv_error_code(resp), (want_code));                              \
+        assert_true(srv_header((resp), "x-ably-errorcode", hdr_, sizeof hdr_));           \
+        assert_int_equal(atoi(hdr_), (want_code));                                        \
+    } while (0)
+
+static inline srv_resp srv_get(const sandbox_env *env, const char *path, const char *userpwd)
+{
+    srv_req r = { .method = "GET", .path = path, .userpwd = userpwd };
+    return srv_do(env, &r);
+}
+
+static inline srv_resp srv_post_json(const sandbox_env *env, const char *path, const char *json,
+                              const char *userpwd)
+{
+    srv_req r = { .method = "POST", .path = path, .content_type = "application/json",
+                  .body = json, .userpwd = userpwd };
+    return srv_do(env, &r);
+}
+
+/* A fresh channel name per call, so tests never share state. */
+static inline const char *srv_unique_channel(const char *prefix)
+{
+    static char name[128];
+    static unsigned counter;
+    snprintf(name, sizeof name, "%s-%d-%u", prefix, (int)getpid(), ++counter);
+    return name;
+}
+
+#endif
