@@ -8,35 +8,9 @@
 
 #include "ably/ably.h"
 #include "ably_test.h"
+#include "fixtures.h"
 
 #define RESOURCES ABLY_SHARED_UPSTREAM "/ably-common/test-resources/"
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static cJSON *load_json(const char *name)
-{
-    size_t len;
-    char *text = read_file(name, &len);
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    assert_non_null(root);
-    return root;
-}
 
 static int b64_value(char c)
 {
@@ -86,7 +60,7 @@ static char *repeat(const char *s, int times)
 static void msgpack_fixtures_decode(void **state)
 {
     (void)state;
-    cJSON *root = load_json(RESOURCES "msgpack_test_fixtures.json");
+    cJSON *root = ably_test_load_json(RESOURCES "msgpack_test_fixtures.json");
     int checked = 0;
     const cJSON *fx;
     cJSON_ArrayForEach(fx, root) {
@@ -159,7 +133,7 @@ static void msgpack_fixtures_decode(void **state)
 static void check_encoding_fixtures(const char *file, const ably_type_desc *type, size_t data_off,
                                     size_t encoding_off)
 {
-    cJSON *root = load_json(file);
+    cJSON *root = ably_test_load_json(file);
     const cJSON *msgs = cJSON_GetObjectItem(root, "messages");
     int checked = 0;
     const cJSON *fx;

@@ -1,6 +1,7 @@
 /* Unit tests for AES-CBC payload encryption (RSE, RSL5, TZ2): the ably-common
  * crypto fixtures both ways, key handling, and failure cases. */
 #include "ably_test.h"
+#include "fixtures.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -14,26 +15,6 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static cJSON *load_fixture(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/ably-common/test-resources/%s", ABLY_SHARED_UPSTREAM, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    assert_non_null(root);
-    return root;
-}
-
 /* Base64-decodes text into a fresh buffer (caller frees). */
 static uint8_t *b64(const char *text, size_t *len)
 {
@@ -43,18 +24,12 @@ static uint8_t *b64(const char *text, size_t *len)
     return out;
 }
 
-static const char *str_field(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The plaintext bytes of a fixture's "encoded" message: base64 data is
  * binary, anything else (plain strings and JSON text) is its UTF-8 bytes. */
 static uint8_t *plaintext_of(const cJSON *encoded, size_t *len)
 {
-    const char *data = str_field(encoded, "data");
-    const char *encoding = str_field(encoded, "encoding");
+    const char *data = ably_test_json_string(encoded, "data");
+    const char *encoding = ably_test_json_string(encoded, "encoding");
     assert_non_null(data);
     if (encoding && strcmp(encoding, "base64") == 0)
         return b64(data, len);
@@ -81,12 +56,12 @@ static ably_cipher *cipher_from_b64(const char *key_b64)
 
 static void check_fixture_file(const char *file, int expected_bits)
 {
-    cJSON *root = load_fixture(file);
+    cJSON *root = ably_test_load_resource(file);
     assert_int_equal(cJSON_GetObjectItem(root, "keylength")->valueint, expected_bits);
-    ably_cipher *c = cipher_from_b64(str_field(root, "key"));
+    ably_cipher *c = cipher_from_b64(ably_test_json_string(root, "key"));
     assert_int_equal(ably_cipher_get_params(c)->key_length, expected_bits);
     size_t iv_len = 0;
-    uint8_t *iv = b64(str_field(root, "iv"), &iv_len);
+    uint8_t *iv = b64(ably_test_json_string(root, "iv"), &iv_len);
     assert_int_equal(iv_len, ABLY_CRYPTO_IV_LENGTH);
     ably_cipher_set_fixed_iv_for_testing(c, iv);
 
@@ -95,7 +70,7 @@ static void check_fixture_file(const char *file, int expected_bits)
     cJSON_ArrayForEach(item, cJSON_GetObjectItem(root, "items")) {
         size_t plain_len, wire_len, out_len;
         uint8_t *plain = plaintext_of(cJSON_GetObjectItem(item, "encoded"), &plain_len);
-        uint8_t *wire = b64(str_field(cJSON_GetObjectItem(item, "encrypted"), "data"), &wire_len);
+        uint8_t *wire = b64(ably_test_json_string(cJSON_GetObjectItem(item, "encrypted"), "data"), &wire_len);
 
         /* encrypt: byte-identical to the fixture with the fixture's IV */
         uint8_t *out = malloc(ably_cipher_encrypted_length(plain_len));
@@ -363,12 +338,12 @@ static void expect_decrypt_error(ably_cipher *c, uint8_t *buf, size_t len)
 static void truncated_corrupt_or_foreign_ciphertext_is_an_error(void **state)
 {
     (void)state;
-    cJSON *root = load_fixture("crypto-data-128.json");
+    cJSON *root = ably_test_load_resource("crypto-data-128.json");
     const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "items"), 0);
     size_t len;
-    uint8_t *wire = b64(str_field(cJSON_GetObjectItem(item, "encrypted"), "data"), &len);
+    uint8_t *wire = b64(ably_test_json_string(cJSON_GetObjectItem(item, "encrypted"), "data"), &len);
     assert_int_equal(len, 64);
-    ably_cipher *c = cipher_from_b64(str_field(root, "key"));
+    ably_cipher *c = cipher_from_b64(ably_test_json_string(root, "key"));
 
     expect_decrypt_error(c, wire, 0);
     expect_decrypt_error(c, wire, 15);               /* shorter than the IV */

@@ -5,6 +5,7 @@
  * exactly the codes of ably-common's errors.json (read in place from ABLY_SHARED_UPSTREAM).
  */
 #include "ably_test.h"
+#include "fixtures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,33 +141,11 @@ static void token_error_range(void **state)
     assert_false(ABLY_ERR_IS_TOKEN_ERROR(40160));
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    char *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long len = ftell(f);
-        if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1)) != NULL) {
-            size_t got = fread(buf, 1, (size_t)len, f);
-            buf[got] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
 /* The table holds exactly the upstream codes, with their identifiers and titles. */
 static void table_matches_upstream_errors_json(void **state)
 {
     (void)state;
-    char *text = read_file(ABLY_SHARED_UPSTREAM "/ably-common/protocol/errors.json");
-    if (text == NULL)
-        fail_msg("cannot read %s", ABLY_SHARED_UPSTREAM "/ably-common/protocol/errors.json");
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    assert_non_null(root);
+    cJSON *root = ably_test_load_json(ABLY_SHARED_UPSTREAM "/ably-common/protocol/errors.json");
     const cJSON *codes = cJSON_GetObjectItemCaseSensitive(root, "codes");
     assert_true(cJSON_IsObject(codes));
     size_t seen = 0;

@@ -2,6 +2,7 @@
  * the ably-common encoding and crypto fixtures through encode and decode,
  * residual encodings on failure, and message sizes. */
 #include "ably_test.h"
+#include "fixtures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,32 +15,6 @@
 #include "payload/payload_internal.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static cJSON *load_fixture(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/ably-common/test-resources/%s", ABLY_SHARED_UPSTREAM, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    assert_non_null(root);
-    return root;
-}
-
-static const char *str_field(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -68,10 +43,10 @@ static void free_payload(ably_data *d, char **encoding)
 static void wire_message(ably_message *m, const cJSON *obj)
 {
     memset(m, 0, sizeof *m);
-    const char *data = str_field(obj, "data");
+    const char *data = ably_test_json_string(obj, "data");
     assert_non_null(data);
     set_data(&m->data, ABLY_DATA_STRING, data, strlen(data));
-    m->encoding = dup_or_null(str_field(obj, "encoding"));
+    m->encoding = dup_or_null(ably_test_json_string(obj, "encoding"));
 }
 
 static void assert_no_error_set(const ably_error *err)
@@ -90,7 +65,7 @@ static void hex_of(const char *bytes, size_t len, char *out)
 static ably_cipher *cipher_from(const cJSON *fixture)
 {
     ably_cipher_param_options o = {0};
-    o.key_base64 = str_field(fixture, "key");
+    o.key_base64 = ably_test_json_string(fixture, "key");
     ably_cipher_params p;
     assert_int_equal(ably_crypto_get_default_params(&o, &p, NULL), 0);
     ably_cipher *c = ably_cipher_new(&p, NULL);
@@ -104,17 +79,17 @@ static ably_cipher *cipher_from(const cJSON *fixture)
  * expectedHexValue. */
 static void assert_expected(const ably_data *d, const cJSON *fx)
 {
-    const char *type = str_field(fx, "expectedType");
+    const char *type = ably_test_json_string(fx, "expectedType");
     assert_non_null(type);
     if (strcmp(type, "string") == 0) {
         assert_int_equal(d->type, ABLY_DATA_STRING);
-        assert_string_equal(d->bytes, str_field(fx, "expectedValue"));
+        assert_string_equal(d->bytes, ably_test_json_string(fx, "expectedValue"));
     } else if (strcmp(type, "binary") == 0) {
         assert_int_equal(d->type, ABLY_DATA_BINARY);
         char hex[256];
         assert_true(d->len * 2 < sizeof hex);
         hex_of(d->bytes, d->len, hex);
-        assert_string_equal(hex, str_field(fx, "expectedHexValue"));
+        assert_string_equal(hex, ably_test_json_string(fx, "expectedHexValue"));
     } else {
         assert_true(strcmp(type, "jsonObject") == 0 || strcmp(type, "jsonArray") == 0);
         assert_int_equal(d->type, ABLY_DATA_JSON);
@@ -134,8 +109,8 @@ static void assert_reencodes_to_wire(ably_data *d, char **encoding, const cJSON 
     ably_error err;
     memset(&err, 0, sizeof err);
     assert_int_equal(ably_payload_encode(d, encoding, NULL, format, &err), 0);
-    const char *wire_data = str_field(fx, "data");
-    const char *wire_enc = str_field(fx, "encoding");
+    const char *wire_data = ably_test_json_string(fx, "data");
+    const char *wire_enc = ably_test_json_string(fx, "encoding");
     if (d->type == ABLY_DATA_BINARY) {
         assert_null(*encoding); /* msgpack sends bin with no encoding */
         if (format == ABLY_FORMAT_JSON) {
@@ -165,7 +140,7 @@ static void assert_reencodes_to_wire(ably_data *d, char **encoding, const cJSON 
 static void messages_encoding_fixtures_decode_and_reencode(void **state)
 {
     (void)state;
-    cJSON *root = load_fixture("messages-encoding.json");
+    cJSON *root = ably_test_load_resource("messages-encoding.json");
     const cJSON *fx;
     int n = 0;
     cJSON_ArrayForEach(fx, cJSON_GetObjectItem(root, "messages")) {
@@ -190,15 +165,15 @@ static void messages_encoding_fixtures_decode_and_reencode(void **state)
 static void presence_encoding_fixtures_decode_and_reencode(void **state)
 {
     (void)state;
-    cJSON *root = load_fixture("presence-messages-encoding.json");
+    cJSON *root = ably_test_load_resource("presence-messages-encoding.json");
     const cJSON *fx;
     int n = 0;
     cJSON_ArrayForEach(fx, cJSON_GetObjectItem(root, "messages")) {
         ably_presence_message p;
         memset(&p, 0, sizeof p);
-        const char *data = str_field(fx, "data");
+        const char *data = ably_test_json_string(fx, "data");
         set_data(&p.data, ABLY_DATA_STRING, data, strlen(data));
-        p.encoding = dup_or_null(str_field(fx, "encoding"));
+        p.encoding = dup_or_null(ably_test_json_string(fx, "encoding"));
         assert_int_equal(ably_presence_message_from_encoded(&p, NULL, NULL), 0);
         assert_null(p.encoding);
         assert_expected(&p.data, fx);
@@ -224,11 +199,11 @@ static char *encoding_before_transport(const char *wire_encoding)
 
 static void crypto_fixture_through_pipeline(const char *file)
 {
-    cJSON *root = load_fixture(file);
+    cJSON *root = ably_test_load_resource(file);
     ably_cipher *cipher = cipher_from(root);
     size_t iv_len;
     uint8_t iv[32];
-    assert_true(ably_b64__decode(str_field(root, "iv"), strlen(str_field(root, "iv")), iv, &iv_len));
+    assert_true(ably_b64__decode(ably_test_json_string(root, "iv"), strlen(ably_test_json_string(root, "iv")), iv, &iv_len));
     ably_cipher_set_fixed_iv_for_testing(cipher, iv);
 
     const cJSON *item;
@@ -253,10 +228,10 @@ static void crypto_fixture_through_pipeline(const char *file)
 
         /* outbound: encrypting the plain payload gives the fixture's bytes */
         assert_int_equal(ably_payload_encode(&plain.data, &plain.encoding, cipher, ABLY_FORMAT_MSGPACK, &err), 0);
-        char *want_enc = encoding_before_transport(str_field(encrypted, "encoding"));
+        char *want_enc = encoding_before_transport(ably_test_json_string(encrypted, "encoding"));
         assert_string_equal(plain.encoding, want_enc);
         assert_int_equal(plain.data.type, ABLY_DATA_BINARY);
-        const char *wire = str_field(encrypted, "data");
+        const char *wire = ably_test_json_string(encrypted, "data");
         uint8_t want[256];
         size_t want_len;
         assert_true(ably_b64__decode(wire, strlen(wire), want, &want_len));
@@ -410,9 +385,9 @@ static void expect_residual(decoded *r, int code, const char *encoding, ably_dat
 static void undecryptable_payload_keeps_residual_encoding(void **state)
 {
     (void)state;
-    cJSON *root = load_fixture("crypto-data-128.json");
+    cJSON *root = ably_test_load_resource("crypto-data-128.json");
     const cJSON *enc = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "items"), 0), "encrypted");
-    const char *wire = str_field(enc, "data");
+    const char *wire = ably_test_json_string(enc, "data");
     uint8_t ct[128];
     size_t ct_len;
     assert_true(ably_b64__decode(wire, strlen(wire), ct, &ct_len));
@@ -426,7 +401,7 @@ static void undecryptable_payload_keeps_residual_encoding(void **state)
     decoded_free(&r);
 
     /* a 256-bit channel cipher cannot read a 128-bit payload */
-    cJSON *root256 = load_fixture("crypto-data-256.json");
+    cJSON *root256 = ably_test_load_resource("crypto-data-256.json");
     ably_cipher *c256 = cipher_from(root256);
     r = decode(ABLY_DATA_STRING, wire, strlen(wire), "utf-8/cipher+aes-128-cbc/base64", c256);
     expect_residual(&r, 40013, "utf-8/cipher+aes-128-cbc", ABLY_DATA_BINARY);

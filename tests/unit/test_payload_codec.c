@@ -2,6 +2,7 @@
  * ably-common fixtures decoded from JSON and msgpack, and re-encoded to the
  * fixture's wire form (RSL4, RSL5c, RSL6a). */
 #include "ably_test.h"
+#include "fixtures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,32 +13,6 @@
 #include "ably/codec.h"
 #include "ably/payload.h"
 #include "crypto/crypto_internal.h"
-
-static cJSON *load_fixture(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/ably-common/test-resources/%s", ABLY_SHARED_UPSTREAM, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    assert_non_null(root);
-    return root;
-}
-
-static const char *str_field(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static void check_ok(int rc, ably_error *err)
 {
@@ -50,26 +25,26 @@ static void check_ok(int rc, ably_error *err)
 static void from_wire_json(ably_message *m, const cJSON *fx, ably_error *err)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", str_field(fx, "name") ? str_field(fx, "name") : "fixture");
-    cJSON_AddStringToObject(o, "data", str_field(fx, "data"));
-    if (str_field(fx, "encoding"))
-        cJSON_AddStringToObject(o, "encoding", str_field(fx, "encoding"));
+    cJSON_AddStringToObject(o, "name", ably_test_json_string(fx, "name") ? ably_test_json_string(fx, "name") : "fixture");
+    cJSON_AddStringToObject(o, "data", ably_test_json_string(fx, "data"));
+    if (ably_test_json_string(fx, "encoding"))
+        cJSON_AddStringToObject(o, "encoding", ably_test_json_string(fx, "encoding"));
     check_ok(ably_decode_json_node(&ably_message_desc, o, m, err), err);
     cJSON_Delete(o);
 }
 
 static void assert_expected(const ably_data *d, const cJSON *fx)
 {
-    const char *type = str_field(fx, "expectedType");
+    const char *type = ably_test_json_string(fx, "expectedType");
     if (strcmp(type, "string") == 0) {
         assert_int_equal(d->type, ABLY_DATA_STRING);
-        assert_string_equal(d->bytes, str_field(fx, "expectedValue"));
+        assert_string_equal(d->bytes, ably_test_json_string(fx, "expectedValue"));
     } else if (strcmp(type, "binary") == 0) {
         assert_int_equal(d->type, ABLY_DATA_BINARY);
         char hex[256] = "";
         for (size_t i = 0; i < d->len && i < 100; i++)
             sprintf(hex + 2 * i, "%02x", (unsigned char)d->bytes[i]);
-        assert_string_equal(hex, str_field(fx, "expectedHexValue"));
+        assert_string_equal(hex, ably_test_json_string(fx, "expectedHexValue"));
     } else {
         assert_int_equal(d->type, ABLY_DATA_JSON);
         cJSON *got = cJSON_Parse(d->bytes);
@@ -101,8 +76,8 @@ static void fixture_round_trips(const cJSON *fx)
     check_ok(ably_message_to_json(&m, &buf, &err), &err);
     cJSON *out = cJSON_Parse(buf.data);
     assert_non_null(out);
-    const char *want_enc = str_field(fx, "encoding");
-    const char *got_enc = str_field(out, "encoding");
+    const char *want_enc = ably_test_json_string(fx, "encoding");
+    const char *got_enc = ably_test_json_string(out, "encoding");
     if (want_enc) {
         assert_non_null(got_enc);
         assert_string_equal(got_enc, want_enc);
@@ -110,12 +85,12 @@ static void fixture_round_trips(const cJSON *fx)
         assert_null(got_enc);
     }
     if (want_enc && strcmp(want_enc, "json") == 0) {
-        cJSON *a = cJSON_Parse(str_field(out, "data")), *b = cJSON_Parse(str_field(fx, "data"));
+        cJSON *a = cJSON_Parse(ably_test_json_string(out, "data")), *b = cJSON_Parse(ably_test_json_string(fx, "data"));
         assert_true(cJSON_Compare(a, b, 1));
         cJSON_Delete(a);
         cJSON_Delete(b);
     } else {
-        assert_string_equal(str_field(out, "data"), str_field(fx, "data"));
+        assert_string_equal(ably_test_json_string(out, "data"), ably_test_json_string(fx, "data"));
     }
     cJSON_Delete(out);
 
@@ -149,7 +124,7 @@ static void encoding_fixtures_round_trip_over_json_and_msgpack(void **state)
     (void)state;
     static const char *files[] = {"messages-encoding.json", "presence-messages-encoding.json"};
     for (int f = 0; f < 2; f++) {
-        cJSON *root = load_fixture(files[f]);
+        cJSON *root = ably_test_load_resource(files[f]);
         const cJSON *fx;
         int n = 0;
         cJSON_ArrayForEach(fx, cJSON_GetObjectItem(root, "messages")) {
@@ -165,9 +140,9 @@ static void encoding_fixtures_round_trip_over_json_and_msgpack(void **state)
 
 static void crypto_fixture_on_the_wire(const char *file)
 {
-    cJSON *root = load_fixture(file);
+    cJSON *root = ably_test_load_resource(file);
     ably_cipher_param_options o = {0};
-    o.key_base64 = str_field(root, "key");
+    o.key_base64 = ably_test_json_string(root, "key");
     ably_cipher_params p;
     ably_error err;
     ably_error_init(&err);
@@ -175,7 +150,7 @@ static void crypto_fixture_on_the_wire(const char *file)
     ably_cipher *cipher = ably_cipher_new(&p, &err);
     uint8_t iv[32];
     size_t iv_len;
-    assert_true(ably_b64__decode(str_field(root, "iv"), strlen(str_field(root, "iv")), iv, &iv_len));
+    assert_true(ably_b64__decode(ably_test_json_string(root, "iv"), strlen(ably_test_json_string(root, "iv")), iv, &iv_len));
     ably_cipher_set_fixed_iv_for_testing(cipher, iv);
 
     ably_buf buf;
@@ -189,7 +164,7 @@ static void crypto_fixture_on_the_wire(const char *file)
         check_ok(ably_message_from_encoded(&plain, NULL, &err), &err);
 
         /* the fixture's msgpack bytes decrypt to it */
-        const char *mpk64 = str_field(item, "msgpack");
+        const char *mpk64 = ably_test_json_string(item, "msgpack");
         uint8_t *mpk = malloc(ably_b64__decoded_max(strlen(mpk64)));
         size_t mpk_len;
         assert_true(ably_b64__decode(mpk64, strlen(mpk64), mpk, &mpk_len));
@@ -208,8 +183,8 @@ static void crypto_fixture_on_the_wire(const char *file)
         check_ok(ably_message_to_json(&enc, &buf, &err), &err);
         cJSON *out = cJSON_Parse(buf.data);
         const cJSON *want = cJSON_GetObjectItem(item, "encrypted");
-        assert_string_equal(str_field(out, "data"), str_field(want, "data"));
-        assert_string_equal(str_field(out, "encoding"), str_field(want, "encoding"));
+        assert_string_equal(ably_test_json_string(out, "data"), ably_test_json_string(want, "data"));
+        assert_string_equal(ably_test_json_string(out, "encoding"), ably_test_json_string(want, "encoding"));
         cJSON_Delete(out);
 
         /* ... and the same message as the fixture's msgpack form */
