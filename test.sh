@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite: build (via setup.sh), run every test tier, then report
-# spec coverage from the results. Exit status is non-zero if anything failed.
+# spec coverage from the results and apply the conformance gate. Exit status
+# is non-zero if anything failed.
 # Environment: ABLY_BUILD_DIR (default build), ABLY_SANITIZE=ON for ASan+UBSan.
 set -eu
 cd "$(dirname "$0")"
@@ -13,6 +14,8 @@ status=0
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" || status=$?
 PY="$(sh codegen/find_python.sh)"
 if [ -f harness/report.py ]; then
-  "$PY" harness/report.py --results "$BUILD_DIR/test-results" --out "$BUILD_DIR/report" || status=1
+  # --gate: fail on a regression against harness/baseline.json, an unlisted
+  # failure, a stale known failure, or coverage below the baseline.
+  "$PY" harness/report.py --results "$BUILD_DIR/test-results" --out "$BUILD_DIR/report" --gate || status=1
 fi
 exit $status

@@ -1,0 +1,1 @@
+"""Pieces of the conformance harness used by harness/report.py (standard library only)."""
