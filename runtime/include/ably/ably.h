@@ -13,5 +13,10 @@
 #include "ably/codec.h"
 #include "ably/crypto.h"
 #include "ably/payload.h"
+#include "ably/options.h"
+#include "ably/transport.h"
+#include "ably/paginated.h"
+#include "ably/rest.h"
+#include "ably/auth.h"
 
 #endif /* ABLY_ABLY_H */
