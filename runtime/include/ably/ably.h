@@ -17,6 +17,8 @@
 #include "ably/transport.h"
 #include "ably/paginated.h"
 #include "ably/rest.h"
+#include "ably/rest_channel.h"
 #include "ably/auth.h"
+#include "ably/realtime.h"
 
 #endif /* ABLY_ABLY_H */

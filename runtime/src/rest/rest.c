@@ -206,6 +206,7 @@ void ably_rest_destroy(ably_rest *r)
 {
     if (!r)
         return;
+    ably_rest_channels_free(r->channels);
     ably_auth_free(r->auth);
     ably_hosts_free(&r->hosts);
     free(r->agent);

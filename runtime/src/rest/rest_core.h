@@ -41,7 +41,13 @@ struct ably_rest {
     pthread_mutex_t lock;
     const char *preferred_host;   /* points into hosts.fallbacks, or NULL */
     int64_t preferred_until;
+
+    /* The channels collection (RSN1), created on first use by channels.c. */
+    struct ably_rest_channels *channels;
 };
+
+/* channels.c: frees the collection and every channel in it. NULL-safe. */
+void ably_rest_channels_free(struct ably_rest_channels *channels);
 
 /* options.c */
 int ably_options_copy(ably_client_options *dst, ably_options_storage *st, const ably_client_options *src,

@@ -1,0 +1,109 @@
+/* EventEmitter (RTE): see emitter.h. */
+#include "realtime/emitter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ably_emitter_init(ably_emitter *em)
+{
+    memset(em, 0, sizeof *em);
+    pthread_mutex_init(&em->mu, NULL);
+    em->next_id = 1;
+}
+
+void ably_emitter_free(ably_emitter *em)
+{
+    free(em->items);
+    em->items = NULL;
+    em->count = em->cap = 0;
+    pthread_mutex_destroy(&em->mu);
+}
+
+uint64_t ably_emitter_add(ably_emitter *em, int event, ably_generic_fn fn, void *ctx, bool once)
+{
+    if (!fn)
+        return 0;
+    pthread_mutex_lock(&em->mu);
+    if (em->count == em->cap) {
+        size_t cap = em->cap ? em->cap * 2 : 4;
+        ably_listener *grown = realloc(em->items, cap * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock(&em->mu);
+            return 0;
+        }
+        em->items = grown;
+        em->cap = cap;
+    }
+    uint64_t id = em->next_id++;
+    em->items[em->count++] = (ably_listener){id, event, fn, ctx, once, false};
+    pthread_mutex_unlock(&em->mu);
+    return id;
+}
+
+/* Drops removed entries; only when no emission is walking the array by index. */
+static void compact_locked(ably_emitter *em)
+{
+    if (em->emitting)
+        return;
+    size_t w = 0;
+    for (size_t r = 0; r < em->count; r++)
+        if (!em->items[r].removed)
+            em->items[w++] = em->items[r];
+    em->count = w;
+}
+
+bool ably_emitter_remove(ably_emitter *em, uint64_t id)
+{
+    bool live = false;
+    pthread_mutex_lock(&em->mu);
+    for (size_t i = 0; i < em->count; i++)
+        if (em->items[i].id == id) {
+            live |= !em->items[i].removed;
+            em->items[i].removed = true;
+        }
+    compact_locked(em);
+    pthread_mutex_unlock(&em->mu);
+    return live;
+}
+
+void ably_emitter_remove_event(ably_emitter *em, int event)
+{
+    pthread_mutex_lock(&em->mu);
+    for (size_t i = 0; i < em->count; i++)
+        if (event == ABLY_EMITTER_ANY || em->items[i].event == event)
+            em->items[i].removed = true;
+    compact_locked(em);
+    pthread_mutex_unlock(&em->mu);
+}
+
+void ably_emitter_remove_fn(ably_emitter *em, ably_generic_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&em->mu);
+    for (size_t i = 0; i < em->count; i++)
+        if (em->items[i].fn == fn && em->items[i].ctx == ctx)
+            em->items[i].removed = true;
+    compact_locked(em);
+    pthread_mutex_unlock(&em->mu);
+}
+
+void ably_emitter_emit(ably_emitter *em, int event, ably_emitter_invoke invoke, const void *arg)
+{
+    pthread_mutex_lock(&em->mu);
+    em->emitting++;
+    size_t n = em->count; /* listeners added from now on wait for the next event */
+    for (size_t i = 0; i < n; i++) {
+        ably_listener *l = &em->items[i];
+        if (l->removed || (l->event != ABLY_EMITTER_ANY && l->event != event))
+            continue;
+        if (l->once)
+            l->removed = true;
+        ably_generic_fn fn = l->fn;
+        void *ctx = l->ctx;
+        pthread_mutex_unlock(&em->mu);
+        invoke(fn, ctx, arg);
+        pthread_mutex_lock(&em->mu);
+    }
+    em->emitting--;
+    compact_locked(em);
+    pthread_mutex_unlock(&em->mu);
+}
