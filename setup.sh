@@ -1,14 +1,15 @@
 #!/bin/sh
 # One command from a fresh Debian 12 machine: install what libably needs,
 # configure and build. Idempotent; quiet when nothing is missing.
-# (chromium: the conformance report's HTML page is checked in a real browser.)
+# (chromium: the conformance report's HTML page is checked in a real browser;
+# doxygen: the API reference, cmake --build build --target docs.)
 # Environment: ABLY_BUILD_DIR (default build), ABLY_SANITIZE=ON for ASan+UBSan.
 set -eu
 cd "$(dirname "$0")"
 
 DEPS="build-essential cmake pkg-config libcurl4-openssl-dev libwebsockets-dev libcjson-dev
 libmsgpack-dev libsodium-dev libssl-dev libcmocka-dev python3 python3-jinja2 python3-yaml
-chromium"
+chromium doxygen"
 
 missing=""
 for pkg in $DEPS; do
