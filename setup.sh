@@ -29,6 +29,13 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# The official JavaScript SDK, pinned by harness/interop/package-lock.json, for
+# the interop tests (a second client we did not write).
+if [ ! -d harness/interop/node_modules/ably ]; then
+  echo "setup: installing the JavaScript SDK for interop tests (npm ci)"
+  npm ci --prefix harness/interop --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 BUILD_DIR="${ABLY_BUILD_DIR:-build}"
 SANITIZE="${ABLY_SANITIZE:-OFF}"
 mkdir -p "$BUILD_DIR"

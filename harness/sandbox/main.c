@@ -5,8 +5,11 @@
  *
  * --port 0 picks a free port. When listening it prints exactly one line,
  * "ably-sandbox listening on HOST:PORT", to stdout. Extra ports serve the same
- * routes (reserved for fault control); their numbers are logged to stderr.
+ * routes; fault rules (sbx_faults.h) make chosen ports misbehave. Their
+ * numbers are logged to stderr and listed by GET /_sandbox/faults.
  * SIGTERM / SIGINT stop it cleanly. */
+#include "rt_realtime.h"
+#include "sbx_faults.h"
 #include "sbx_http.h"
 #include "sbx_server.h"
 #include "sbx_store.h"
@@ -113,7 +116,11 @@ static struct lws_vhost *listen_on(struct lws_context *ctx, const options *o, in
     vi.iface = o->host;
     vi.vhost_name = name;
     vi.protocols = sbx_http_protocols;
+    vi.pvo = &rt_vhost_options; /* WebSocket upgrades default to the realtime protocol */
     vi.timeout_secs = o->timeout_secs;
+    /* Half-sent headers hold a header buffer: drop them after --timeout too
+     * (lws would wait 10 s), so slowloris clients cannot pile up. */
+    vi.timeout_secs_ah_idle = o->timeout_secs;
     vi.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     return lws_create_vhost(ctx, &vi);
 }
@@ -157,9 +164,12 @@ int main(int argc, char **argv)
         sbx_store_destroy(&store);
         return 1;
     }
+    sbx_faults_add_port(lws_get_vhost_listen_port(main_vh));
     for (int i = 0; i < o.extra_count; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "extra%d", i);
+        /* lws keeps the vhost name pointer for the vhost's lifetime. */
+        static char names[MAX_EXTRA_PORTS][16];
+        char *name = names[i];
+        snprintf(name, sizeof names[i], "extra%d", i);
         struct lws_vhost *vh = listen_on(ctx, &o, o.extra_ports[i], name);
         if (!vh) {
             sbx_log(&server, 0, "could not listen on extra port %d", o.extra_ports[i]);
@@ -168,6 +178,7 @@ int main(int argc, char **argv)
             return 1;
         }
         sbx_log(&server, 2, "extra port %d", lws_get_vhost_listen_port(vh));
+        sbx_faults_add_port(lws_get_vhost_listen_port(vh));
     }
 
     running_context = ctx;

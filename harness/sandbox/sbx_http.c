@@ -1,4 +1,6 @@
 #include "sbx_http.h"
+#include "sbx_faults.h"
+#include "rt_realtime.h"
 #include "sbx_server.h"
 #include "sbx_util.h"
 
@@ -163,7 +165,16 @@ static int respond(struct lws *wsi, sbx_session *s)
                           "Request body exceeds the %zu byte limit", srv->max_body);
         s->resp.close_connection = true;
     } else {
-        sbx_dispatch(srv, &s->req, &s->resp);
+        /* Fault rules and their control endpoint (sbx_faults.h) come first. */
+        sbx_fault_outcome fault = sbx_faults_intercept(wsi, &s->req, &s->resp);
+        if (fault == SBX_FAULT_CLOSE)
+            return -1;
+        if (fault == SBX_FAULT_HANG) {
+            s->awaiting_body = false; /* answer nothing; the armed timeout closes it */
+            return 0;
+        }
+        if (fault == SBX_FAULT_PASS)
+            sbx_dispatch(srv, &s->req, &s->resp);
     }
     if (!s->resp.status)
         sbx_respond_error(&s->req, &s->resp, 500, 50000, "Handler produced no response");
@@ -286,5 +297,6 @@ static int sbx_http_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 
 const struct lws_protocols sbx_http_protocols[] = {
     { "http", sbx_http_callback, sizeof(sbx_session), 0, 0, NULL, 0 },
+    RT_PROTOCOL_ENTRY, /* WebSocket upgrades: the realtime protocol (rt_realtime.h) */
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };

@@ -1,21 +1,35 @@
 #include "sbx_store.h"
 #include "sbx_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_KEY_CAPABILITY "{\"*\":[\"*\"]}"
+
+static const sbx_store_hooks *store_hooks;
+
+void sbx_store_set_hooks(const sbx_store_hooks *hooks)
+{
+    store_hooks = hooks;
+}
 
 static void channel_free(void *p)
 {
     sbx_channel *ch = p;
     if (!ch)
         return;
-    for (size_t i = 0; i < ch->message_count; i++)
-        cJSON_Delete(ch->messages[i].json);
+    if (ch->rt && store_hooks && store_hooks->channel_freed)
+        store_hooks->channel_freed(ch);
+    for (size_t i = 0; i < ch->message_count; i++) {
+        ably_message_clear(&ch->messages[i].msg);
+        ably_free_array(&ably_message_desc, ch->messages[i].versions, ch->messages[i].version_count);
+    }
     free(ch->messages);
     sbx_map_destroy(&ch->message_ids);
     cJSON_Delete(ch->presence);
+    cJSON_Delete(ch->presence_history);
+    cJSON_Delete(ch->annotations);
     free(ch->name);
     free(ch);
 }
@@ -39,6 +53,10 @@ static void app_free(void *p)
     free(app->keys);
     cJSON_Delete(app->namespaces);
     cJSON_Delete(app->limits);
+    cJSON_Delete(app->stats);
+    cJSON_Delete(app->push_devices);
+    cJSON_Delete(app->push_subscriptions);
+    cJSON_Delete(app->push_published);
     sbx_map_destroy(&app->channels);
     sbx_map_destroy(&app->nonces);
     free(app->id);
@@ -120,6 +138,43 @@ static int app_add_keys(sbx_app *app, const cJSON *keys, const char **why)
     return 0;
 }
 
+/* Presence fixtures become present members (as if each had entered on its own
+ * connection when the app was created), data and encoding kept as posted:
+ * one member's data is ciphertext, and clients decode it themselves. */
+static int fixture_presence(sbx_channel *ch, const cJSON *members, int64_t now)
+{
+    int i = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, members) {
+        if (!cJSON_IsObject(m))
+            continue;
+        char conn[32], id[48];
+        snprintf(conn, sizeof conn, "fixture%d", i);
+        snprintf(id, sizeof id, "%s:0:0", conn);
+        cJSON *member = cJSON_Duplicate(m, true);
+        if (!member)
+            return -1;
+        if (!cJSON_HasObjectItem(member, "connectionId"))
+            cJSON_AddStringToObject(member, "connectionId", conn);
+        if (!cJSON_HasObjectItem(member, "id"))
+            cJSON_AddStringToObject(member, "id", id);
+        if (!cJSON_HasObjectItem(member, "timestamp"))
+            cJSON_AddNumberToObject(member, "timestamp", (double)now);
+        cJSON_DeleteItemFromObjectCaseSensitive(member, "action");
+        cJSON_AddNumberToObject(member, "action", 1); /* present */
+        cJSON *event = cJSON_Duplicate(member, true);
+        if (!event) {
+            cJSON_Delete(member);
+            return -1;
+        }
+        cJSON_ReplaceItemInObjectCaseSensitive(event, "action", cJSON_CreateNumber(2)); /* enter */
+        cJSON_AddItemToArray(ch->presence, member);
+        cJSON_AddItemToArray(ch->presence_history, event);
+        i++;
+    }
+    return 0;
+}
+
 static int app_add_channels(sbx_app *app, const cJSON *channels, const char **why)
 {
     if (!channels)
@@ -135,10 +190,8 @@ static int app_add_channels(sbx_app *app, const cJSON *channels, const char **wh
         if (!ch)
             return (*why = "out of memory"), -1;
         const cJSON *presence = cJSON_GetObjectItemCaseSensitive(c, "presence");
-        if (cJSON_IsArray(presence)) {
-            cJSON_Delete(ch->presence);
-            ch->presence = cJSON_Duplicate(presence, true);
-        }
+        if (cJSON_IsArray(presence) && fixture_presence(ch, presence, app->created) != 0)
+            return (*why = "out of memory"), -1;
     }
     return 0;
 }
@@ -161,7 +214,12 @@ sbx_app *sbx_app_create(sbx_store *s, const cJSON *spec, const char **why)
     const cJSON *limits = cJSON_GetObjectItemCaseSensitive(spec, "limits");
     app->namespaces = cJSON_IsArray(ns) ? cJSON_Duplicate(ns, true) : cJSON_CreateArray();
     app->limits = cJSON_IsObject(limits) ? cJSON_Duplicate(limits, true) : NULL;
-    if (!app->id || !app->namespaces) {
+    app->stats = cJSON_CreateArray();
+    app->push_devices = cJSON_CreateArray();
+    app->push_subscriptions = cJSON_CreateArray();
+    app->push_published = cJSON_CreateArray();
+    if (!app->id || !app->namespaces || !app->stats || !app->push_devices ||
+        !app->push_subscriptions || !app->push_published) {
         *why = "out of memory";
         goto fail;
     }
@@ -185,6 +243,8 @@ sbx_app *sbx_app_find(sbx_store *s, const char *app_id)
 
 void sbx_app_delete(sbx_store *s, sbx_app *app)
 {
+    if (store_hooks && store_hooks->app_deleting)
+        store_hooks->app_deleting(app);
     /* Collect this app's tokens first: removing while iterating is unsafe. */
     char **doomed = calloc(s->tokens.count + 1, sizeof *doomed);
     size_t n = 0, b;
@@ -235,7 +295,11 @@ sbx_channel *sbx_channel_get(sbx_app *app, const char *name, bool create)
     sbx_map_init(&ch->message_ids, free);
     ch->name = strdup(name);
     ch->presence = cJSON_CreateArray();
-    if (!ch->name || !ch->presence || sbx_map_put(&app->channels, name, ch) != 0) {
+    ch->presence_history = cJSON_CreateArray();
+    ch->annotations = cJSON_CreateArray();
+    ch->created = sbx_now_ms();
+    if (!ch->name || !ch->presence || !ch->presence_history || !ch->annotations ||
+        sbx_map_put(&app->channels, name, ch) != 0) {
         channel_free(ch);
         return NULL;
     }
@@ -293,21 +357,64 @@ sbx_token *sbx_token_find(sbx_store *s, const char *token)
     return token ? sbx_map_get(&s->tokens, token) : NULL;
 }
 
-sbx_stored_message *sbx_channel_append(sbx_channel *ch, cJSON *json, int64_t timestamp)
+sbx_stored_message *sbx_channel_append(sbx_channel *ch, ably_message *msg, int64_t timestamp)
 {
     if (ch->message_count == ch->message_cap) {
         size_t cap = ch->message_cap ? ch->message_cap * 2 : 16;
         sbx_stored_message *grown = realloc(ch->messages, cap * sizeof *grown);
         if (!grown) {
-            cJSON_Delete(json);
+            ably_message_clear(msg);
             return NULL;
         }
         ch->messages = grown;
         ch->message_cap = cap;
     }
     sbx_stored_message *m = &ch->messages[ch->message_count++];
-    m->json = json;
+    m->msg = *msg; /* move */
+    ably_message_init(msg);
     m->timestamp = timestamp;
     m->seq = ch->next_seq++;
+    m->versions = NULL;
+    m->version_count = 0;
+    if (store_hooks && store_hooks->message_appended)
+        store_hooks->message_appended(ch, m);
     return m;
+}
+
+sbx_stored_message *sbx_channel_find_serial(sbx_channel *ch, const char *serial)
+{
+    /* Serials are "<timestamp>-<seq>" and seq is the index (append-only), so
+     * parse rather than search; then confirm the whole serial. */
+    const char *dash = serial ? strrchr(serial, '-') : NULL;
+    int64_t seq;
+    if (!ch || !dash || !sbx_parse_i64(dash + 1, &seq) || seq < 0 || (uint64_t)seq >= ch->message_count)
+        return NULL;
+    sbx_stored_message *m = &ch->messages[seq];
+    /* Every version keeps the original serial (TM2r); version.serial moves. */
+    return m->msg.serial && strcmp(m->msg.serial, serial) == 0 ? m : NULL;
+}
+
+int sbx_message_add_version(sbx_stored_message *m, ably_message *version)
+{
+    size_t have = m->versions ? m->version_count : 1;
+    ably_message *grown = realloc(m->versions, (have + 1) * sizeof *grown);
+    if (!grown) {
+        ably_message_clear(version);
+        return -1;
+    }
+    if (!m->versions) {
+        /* The first version is the original publish: keep a copy of it. */
+        if (ably_message_copy(&grown[0], &m->msg, NULL) != 0) {
+            m->versions = grown; /* keep the allocation owned; count stays 0 */
+            m->version_count = 0;
+            ably_message_clear(version);
+            return -1;
+        }
+    }
+    m->versions = grown;
+    grown[have] = *version; /* move */
+    ably_message_init(version);
+    m->version_count = have + 1;
+    ably_message_clear(&m->msg);
+    return ably_message_copy(&m->msg, &grown[have], NULL);
 }

@@ -11,6 +11,8 @@
 #include "sbx_capability.h"
 #include "sbx_map.h"
 
+#include "ably/codec.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,12 +40,16 @@ typedef struct sbx_token {
     bool revoked;
 } sbx_token;
 
-/* A message as stored: a wire-neutral JSON object (binary data held as base64
- * with "base64" appended to its encoding) plus what history needs. */
+/* A message as stored: the generated ably_message (binary data as
+ * ABLY_DATA_BINARY, so each reader's codec picks its own form: bin for msgpack,
+ * base64 + "/base64" encoding for JSON) plus what history needs. Mutable
+ * messages (RSL11/14/15) keep every version, oldest first; `msg` is the latest. */
 typedef struct {
-    cJSON *json;         /* owned */
-    int64_t timestamp;
+    ably_message msg;    /* owned: the latest version */
+    int64_t timestamp;   /* of the original publish */
     uint64_t seq;        /* position in the channel */
+    ably_message *versions; /* owned, every version including the first; NULL until updated */
+    size_t version_count;
 } sbx_stored_message;
 
 typedef struct sbx_channel {
@@ -53,6 +59,11 @@ typedef struct sbx_channel {
     sbx_map message_ids;          /* id -> serial (owned string), for idempotent publish */
     uint64_t next_seq;
     cJSON *presence;              /* array of PresenceMessage objects (fixtures, later members) */
+    cJSON *presence_history;      /* array of PresenceMessage events, oldest first */
+    cJSON *annotations;           /* array of Annotation objects, oldest first (RSAN) */
+    uint64_t next_annotation_seq;
+    int64_t created;              /* ms, for ChannelDetails / enumeration */
+    void *rt;                     /* realtime state (rt_channel.c); freed via sbx_store_hooks */
 } sbx_channel;
 
 typedef struct sbx_app {
@@ -64,6 +75,10 @@ typedef struct sbx_app {
     cJSON *limits;                /* object as posted or NULL, owned */
     sbx_map channels;             /* name -> sbx_channel* (owned) */
     sbx_map nonces;               /* "keyName\nnonce" -> expiry (boxed int64) */
+    cJSON *stats;                 /* array of posted Stats records (flat entries), owned */
+    cJSON *push_devices;          /* array of DeviceDetails, owned */
+    cJSON *push_subscriptions;    /* array of PushChannelSubscription, owned */
+    cJSON *push_published;        /* array of accepted /push/publish bodies, owned */
 } sbx_app;
 
 typedef struct sbx_store {
@@ -96,7 +111,27 @@ sbx_token *sbx_token_issue(sbx_store *s, sbx_key *key, int64_t ttl, sbx_capabili
                            const char *client_id);
 sbx_token *sbx_token_find(sbx_store *s, const char *token);
 
-/* Appends a message (takes ownership of json) and returns it. */
-sbx_stored_message *sbx_channel_append(sbx_channel *ch, cJSON *json, int64_t timestamp);
+/* Realtime (rt_*.c) observes the store through these hooks, all optional:
+ * message_appended runs after every sbx_channel_append (fan-out to
+ * subscribers), channel_freed before a channel with ch->rt is freed,
+ * app_deleting before an app goes (its connections must close). Process-wide,
+ * like the store's single service thread; NULL removes them. */
+typedef struct {
+    void (*message_appended)(sbx_channel *ch, const sbx_stored_message *m);
+    void (*channel_freed)(sbx_channel *ch);
+    void (*app_deleting)(sbx_app *app);
+} sbx_store_hooks;
+void sbx_store_set_hooks(const sbx_store_hooks *hooks);
+
+/* Appends a message, taking over what *msg owns (left initialised and empty),
+ * and returns it; NULL when out of memory (*msg is then cleared). */
+sbx_stored_message *sbx_channel_append(sbx_channel *ch, ably_message *msg, int64_t timestamp);
+
+/* The message whose (original) serial is `serial`, or NULL. */
+sbx_stored_message *sbx_channel_find_serial(sbx_channel *ch, const char *serial);
+
+/* Records another version of a stored message (takes over *version's
+ * contents) and makes it the latest. 0, or -1 when out of memory. */
+int sbx_message_add_version(sbx_stored_message *m, ably_message *version);
 
 #endif

@@ -66,7 +66,7 @@ static int read_ready_line(int fd, char *line, size_t cap)
     return -1;
 }
 
-static int spawn_server(sandbox_env *env, const char *bin)
+static int spawn_server(sandbox_env *env, const char *bin, size_t extra)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -82,7 +82,14 @@ static int spawn_server(sandbox_env *env, const char *bin)
         close(fds[0]);
         close(fds[1]);
         const char *level = getenv("ABLY_SANDBOX_LOG_LEVEL");
-        execl(bin, bin, "--port", "0", "--log-level", level ? level : "error", (char *)NULL);
+        char *argv[16] = { (char *)bin, "--port", "0", "--log-level", (char *)(level ? level : "error") };
+        size_t argc = 5;
+        for (size_t i = 0; i < extra && i < 4; i++) {
+            argv[argc++] = "--extra-port";
+            argv[argc++] = "0";
+        }
+        argv[argc] = NULL;
+        execv(bin, argv);
         _exit(127);
     }
     close(fds[1]);
@@ -246,7 +253,7 @@ static void set_base_url(sandbox_env *env)
              env->host, env->port);
 }
 
-sandbox_env *sandbox_env_start_server(const char *bin)
+static sandbox_env *start_server(const char *bin, size_t extra)
 {
     sandbox_env *env = calloc(1, sizeof *env);
     if (!env)
@@ -257,7 +264,7 @@ sandbox_env *sandbox_env_start_server(const char *bin)
     if (endpoint && *endpoint)
         rc = use_external(env, endpoint);
     else if ((env_bin && *env_bin) || bin)
-        rc = spawn_server(env, env_bin && *env_bin ? env_bin : bin);
+        rc = spawn_server(env, env_bin && *env_bin ? env_bin : bin, extra);
     else {
         fprintf(stderr, "sandbox_env: no ABLY_TEST_ENDPOINT and no sandbox binary\n");
         rc = -1;
@@ -270,10 +277,52 @@ sandbox_env *sandbox_env_start_server(const char *bin)
     return env;
 }
 
+sandbox_env *sandbox_env_start_server(const char *bin)
+{
+    return start_server(bin, 0);
+}
+
+/* The extra listening ports, from the fault control endpoint's "ports" list. */
+static int read_extra_ports(sandbox_env *env)
+{
+    char *reply = NULL;
+    long status = http_call(env, "GET", "/_sandbox/faults", NULL, NULL, &reply);
+    cJSON *doc = reply ? cJSON_Parse(reply) : NULL;
+    free(reply);
+    const cJSON *ports = cJSON_GetObjectItemCaseSensitive(doc, "ports");
+    env->extra_port_count = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, ports)
+    {
+        if (cJSON_IsNumber(p) && p->valueint != env->port && env->extra_port_count < 4)
+            env->extra_ports[env->extra_port_count++] = p->valueint;
+    }
+    cJSON_Delete(doc);
+    return status == 200 ? 0 : -1;
+}
+
+sandbox_env *sandbox_env_setup_extra_ports(const char *bin, const char *upstream, size_t extra)
+{
+    const char *endpoint = getenv("ABLY_TEST_ENDPOINT");
+    if (endpoint && *endpoint) {
+        fprintf(stderr, "sandbox_env: extra ports need the local sandbox, not ABLY_TEST_ENDPOINT\n");
+        return NULL;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sandbox_env *env = start_server(bin, extra);
+    if (env && (read_extra_ports(env) != 0 || env->extra_port_count != (extra < 4 ? extra : 4) ||
+                provision_app(env, upstream) != 0)) {
+        fprintf(stderr, "sandbox_env: could not start with %zu extra ports\n", extra);
+        sandbox_env_teardown(env);
+        return NULL;
+    }
+    return env;
+}
+
 sandbox_env *sandbox_env_setup_with(const char *bin, const char *upstream)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    sandbox_env *env = sandbox_env_start_server(bin);
+    sandbox_env *env = start_server(bin, 0);
     if (env && provision_app(env, upstream) != 0) {
         sandbox_env_teardown(env);
         return NULL;

@@ -38,12 +38,20 @@ typedef struct {
     sandbox_key *keys;
     size_t key_count;
     pid_t pid;           /* the spawned server, 0 for an external endpoint */
+    int extra_ports[4];  /* see sandbox_env_setup_extra_ports */
+    size_t extra_port_count;
 } sandbox_env;
 
 /* Starts (or connects to) a sandbox and provisions an app. `bin` may be NULL
  * when ABLY_TEST_ENDPOINT or ABLY_SANDBOX_BIN is set; `upstream` is the
  * ../shared/upstream directory. Returns NULL (after printing why) on failure. */
 sandbox_env *sandbox_env_setup_with(const char *bin, const char *upstream);
+
+/* Like sandbox_env_setup_with, but the spawned server also listens on `extra`
+ * (at most 4) more free ports (--extra-port 0), read back from GET /_sandbox/faults
+ * into env->extra_ports (fallback / fault tests). Needs the local sandbox: with
+ * ABLY_TEST_ENDPOINT set it prints why and returns NULL. */
+sandbox_env *sandbox_env_setup_extra_ports(const char *bin, const char *upstream, size_t extra);
 
 /* Like sandbox_env_setup_with but only starts the server: no app. */
 sandbox_env *sandbox_env_start_server(const char *bin);
