@@ -67,7 +67,7 @@ do_layout() {
   libdir=$(find_libdir)
   [ -d "$libdir" ] || die "no ably.pc installed"
   for f in include/ably/ably.h include/ably/error.h include/ably/gen/types.h include/ably/gen/errors.h \
-           bin/ably-sandbox; do
+           bin/ably-sandbox bin/ably; do
     [ -e "$prefix/$f" ] || die "missing $f"
   done
   for f in libably.a libably.so pkgconfig/ably.pc pkgconfig/ably-static.pc \
@@ -80,8 +80,8 @@ do_layout() {
   case "$soname" in libably.so.[0-9]*) ;; *) die "bad SONAME '$soname'" ;; esac
   [ -L "$libdir/libably.so" ] && [ -L "$libdir/$soname" ] || die "libably.so / $soname are not symlinks"
   [ -f "$libdir/libably.so.$ABLY_VERSION" ] || die "missing libably.so.$ABLY_VERSION"
-  # Only ably-sandbox in bin/: no test, bench or harness binaries.
-  extra=$(ls "$prefix/bin" | grep -vx ably-sandbox || true)
+  # Only the products in bin/ (the ably CLI and ably-sandbox): no test, bench or harness binaries.
+  extra=$(ls "$prefix/bin" | grep -vx -e ably-sandbox -e ably || true)
   [ -z "$extra" ] || die "unexpected programs installed: $extra"
   # Exactly the public headers: none of runtime/src's internal headers.
   find "$prefix/include" -type f | sed "s,^$prefix/include/,," | sort >"$ABLY_WORK/headers.txt"

@@ -181,6 +181,11 @@ static void id_and_key_set_on_connect_and_cleared_on_close(void **state)
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
     assert_null(ably_connection_id(t.rt));
     assert_null(ably_connection_key(t.rt));
+    mock_ws_send(t.m, 0, "{\"action\":8}");
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
+    assert_null(ably_connection_id(t.rt));
+    assert_null(ably_connection_key(t.rt));
     mock_rt_free(&t);
 }
 
@@ -292,6 +297,8 @@ static void close_while_connecting_closes_after_connected(void **state)
     mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     mock_ws_pump(t.m, t.rt);
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE));
+    assert_null(ably_connection_id(t.rt)); /* RTN8d, RTN9d: still CLOSING */
+    assert_null(ably_connection_key(t.rt));
     mock_ws_send(t.m, 0, "{\"action\":8}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
@@ -526,7 +533,7 @@ int main(void)
         ABLY_TEST(close_times_out_without_closed, "RTN12b RTC7"),
         ABLY_TEST(transport_loss_while_closing_means_closed, "RTN12c"),
         ABLY_TEST(close_while_disconnected_is_immediate, "RTN12d"),
-        ABLY_TEST(close_while_connecting_closes_after_connected, "RTN12f"),
+        ABLY_TEST(close_while_connecting_closes_after_connected, "RTN12f RTN8d RTN9d"),
         ABLY_TEST(connect_while_connected_is_a_no_op, "RTN11e RTN4h"),
         ABLY_TEST(connect_while_closing_uses_a_new_transport, "RTN11b"),
         ABLY_TEST(connect_while_disconnected_skips_the_wait, "RTN11c"),

@@ -283,6 +283,115 @@ static void failed_resume_gets_a_new_id_and_reason(void **state)
     mock_rt_free(&t);
 }
 
+/* Asserts the client-side id and key (NULL expected values assert NULL). */
+static void expect_id_and_key(mock_rt *t, const char *id, const char *key)
+{
+    char *got_id = ably_connection_id(t->rt), *got_key = ably_connection_key(t->rt);
+    if (id)
+        assert_string_equal(got_id, id);
+    else
+        assert_null(got_id);
+    if (key)
+        assert_string_equal(got_key, key);
+    else
+        assert_null(got_key);
+    free(got_id);
+    free(got_key);
+}
+
+/* Connects with a short connectionStateTtl, drops the transport and lets every retry
+ * fail (refused) until SUSPENDED. Returns with the client SUSPENDED. */
+static void connect_then_suspend(mock_rt *t)
+{
+    t->o.disconnected_retry_timeout_ms = 1000;
+    t->o.suspended_retry_timeout_ms = 4000;
+    t->o.fallback_hosts_set = true;
+    mock_rt_start(t, NULL);
+    ably_connection_connect(t->rt);
+    mock_ws_pump(t->m, t->rt);
+    mock_ws_respond_success(t->m, 0, mock_ws_connected_json("c1", "k1", 15000, 5000));
+    mock_ws_pump(t->m, t->rt);
+    assert_int_equal(mock_rt_state(t), ABLY_CONN_CONNECTED);
+    mock_ws_simulate_disconnect(t->m, 0);
+    mock_ws_pump(t->m, t->rt);
+    for (int i = 0; i < 40 && mock_rt_state(t) != ABLY_CONN_SUSPENDED; i++) {
+        if (mock_rt_state(t) == ABLY_CONN_CONNECTING) {
+            mock_ws_respond_refused(t->m, mock_rt_last_attempt(t));
+            mock_ws_pump(t->m, t->rt);
+            if (mock_rt_state(t) == ABLY_CONN_DISCONNECTED)
+                expect_id_and_key(t, "c1", "k1"); /* RTN8d, RTN9d: kept while DISCONNECTED */
+        } else {
+            mock_ws_advance(t->m, t->h, t->rt, 500);
+        }
+    }
+    assert_int_equal(mock_rt_state(t), ABLY_CONN_SUSPENDED);
+}
+
+static void suspended_connection_keeps_id_and_resumes(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    connect_then_suspend(&t);
+    expect_id_and_key(&t, "c1", "k1"); /* RTN8d, RTN9d: only CLOSED, CLOSING, FAILED clear them */
+    char *rk = ably_connection_create_recovery_key(t.rt);
+    assert_null(rk); /* RTN16g2 still applies to SUSPENDED */
+    /* RTN14h: hours later, every attempt from SUSPENDED still asks to resume */
+    size_t before = mock_ws_attempt_count(t.m);
+    mock_ws_advance(t.m, t.h, t.rt, 3 * 3600 * 1000);
+    assert_int_equal(mock_rt_state(&t) == ABLY_CONN_SUSPENDED || mock_rt_state(&t) == ABLY_CONN_CONNECTING, 1);
+    size_t n = mock_ws_attempt_count(t.m);
+    assert_true(n > before + 10);
+    for (size_t i = 1; i < n; i++)
+        assert_string_equal(mock_ws_query(t.m, i, "resume"), "k1");
+    if (mock_rt_state(&t) != ABLY_CONN_CONNECTING)
+        mock_ws_advance(t.m, t.h, t.rt, 4000);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
+    mock_ws_respond_success(t.m, mock_rt_last_attempt(&t), connected("c1", "k2"));
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+    assert_int_equal(mock_rt_error_code(&t), 0); /* RTN25: cleared by a clean CONNECTED */
+    expect_id_and_key(&t, "c1", "k2");            /* RTN15c6 / RTN15e */
+    mock_rt_free(&t);
+}
+
+static void rejected_resume_after_suspension_is_a_new_connection(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    connect_then_suspend(&t);
+    mock_ws_advance(t.m, t.h, t.rt, 4000);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
+    size_t last = mock_rt_last_attempt(&t);
+    assert_string_equal(mock_ws_query(t.m, last, "resume"), "k1"); /* RTN14h */
+    mock_ws_respond_success(t.m, last,
+                            "{\"action\":4,\"connectionId\":\"c2\",\"connectionDetails\":{\"connectionKey\":"
+                            "\"k2\"},\"error\":{\"code\":80008,\"statusCode\":400,\"message\":\"unable to resume\"}}");
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+    assert_int_equal(mock_rt_error_code(&t), 80008); /* RTN15c7, RTN25 */
+    expect_id_and_key(&t, "c2", "k2");
+    mock_rt_free(&t);
+}
+
+static void close_from_suspended_clears_id_and_key(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    connect_then_suspend(&t);
+    ably_connection_close(t.rt);
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
+    expect_id_and_key(&t, NULL, NULL); /* RTN8d, RTN9d */
+    /* RTN11d: a later connect() is a fresh connection, not a resume */
+    ably_connection_connect(t.rt);
+    mock_ws_pump(t.m, t.rt);
+    assert_null(mock_ws_query(t.m, mock_rt_last_attempt(&t), "resume"));
+    mock_rt_free(&t);
+}
+
 static void disconnected_token_error_without_renewal_fails(void **state)
 {
     (void)state;
@@ -401,6 +510,89 @@ static void fallback_after_connectivity_check_then_primary_first(void **state)
     mock_rt_free(&t);
 }
 
+/* ably_rest_time through the realtime client's REST side; returns the host of the
+ * first request it made. */
+static const char *rest_time_first_host(mock_rt *t, bool expect_ok)
+{
+    size_t before = mock_http_count(t->h);
+    int64_t ms = 0;
+    ably_error err;
+    ably_error_init(&err);
+    int rc = ably_rest_time(ably_realtime_rest(t->rt), &ms, &err);
+    assert_int_equal(rc, expect_ok ? 0 : -1);
+    ably_error_clear(&err);
+    assert_true(mock_http_count(t->h) > before);
+    return mock_http_request(t->h, before)->host;
+}
+
+static void rest_prefers_the_fallback_host_of_the_connection(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    mock_rt_start(&t, NULL);
+    mock_http_queue_json(t.h, 200, "\"yes\"");
+    ably_connection_connect(t.rt);
+    mock_ws_pump(t.m, t.rt);
+    mock_ws_respond_refused(t.m, 0);
+    mock_ws_pump(t.m, t.rt);
+    char fb[256];
+    snprintf(fb, sizeof fb, "%s", mock_ws_get_attempt(t.m, 1)->host);
+    assert_true(is_default_fallback(fb));
+    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+
+    /* RTN17e: while connected to a fallback, REST goes there first */
+    mock_http_queue_json(t.h, 200, "[1700000000000]");
+    assert_string_equal(rest_time_first_host(&t, true), fb);
+    mock_http_queue_json(t.h, 200, "[1700000000000]");
+    assert_string_equal(rest_time_first_host(&t, true), fb);
+
+    /* ... and when that host fails, the usual RSC15 sequence follows (primary next) */
+    mock_http_queue_for_host(t.h, fb, 500, "{\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"down\"}}");
+    mock_http_queue_json(t.h, 200, "[1700000000000]");
+    size_t before = mock_http_count(t.h);
+    assert_string_equal(rest_time_first_host(&t, true), fb);
+    assert_int_equal(mock_http_count(t.h), before + 2);
+    assert_string_equal(mock_http_request(t.h, before + 1)->host, "main.realtime.ably.net");
+    mock_http_queue_json(t.h, 200, "[1700000000000]");
+    assert_string_equal(rest_time_first_host(&t, true), "main.realtime.ably.net"); /* unpinned */
+
+    /* a new connection on a fallback pins again; leaving CONNECTED unpins */
+    mock_ws_simulate_disconnect(t.m, 1);
+    mock_ws_pump(t.m, t.rt);
+    mock_http_queue_json(t.h, 200, "\"yes\"");
+    mock_ws_respond_refused(t.m, 2); /* the primary, RTN17i */
+    mock_ws_pump(t.m, t.rt);
+    snprintf(fb, sizeof fb, "%s", mock_ws_get_attempt(t.m, 3)->host);
+    assert_true(is_default_fallback(fb));
+    mock_ws_respond_success(t.m, 3, connected("c1", "k2"));
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+    mock_http_queue_json(t.h, 200, "[1700000000000]");
+    assert_string_equal(rest_time_first_host(&t, true), fb);
+    ably_connection_close(t.rt);
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
+    mock_http_queue_json(t.h, 200, "[1700000000000]");
+    assert_string_equal(rest_time_first_host(&t, true), "main.realtime.ably.net");
+    mock_rt_free(&t);
+}
+
+static void rest_ignores_a_connection_on_the_primary(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    mock_rt_start(&t, NULL);
+    mock_rt_connect(&t, "c1", "k1");
+    assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "main.realtime.ably.net");
+    mock_http_queue_json(t.h, 200, "[1700000000000]");
+    assert_string_equal(rest_time_first_host(&t, true), "main.realtime.ably.net");
+    mock_rt_free(&t);
+}
+
 static void failed_connectivity_check_means_disconnected(void **state)
 {
     (void)state;
@@ -509,11 +701,16 @@ int main(void)
         ABLY_TEST(disconnected_becomes_suspended_after_ttl, "RTN14e RTN14f RTN25"),
         ABLY_TEST(transport_loss_resumes_the_connection, "RTN15a RTN15b RTN15b1 RTN15c6 RTN15e"),
         ABLY_TEST(failed_resume_gets_a_new_id_and_reason, "RTN15c7 RTN25"),
+        ABLY_TEST(suspended_connection_keeps_id_and_resumes, "RTN14h RTN8d RTN9d RTN14e RTN14f RTN16g2"),
+        ABLY_TEST(rejected_resume_after_suspension_is_a_new_connection, "RTN14h RTN15c7 RTN25"),
+        ABLY_TEST(close_from_suspended_clears_id_and_key, "RTN8d RTN9d RTN12d RTN11d"),
         ABLY_TEST(disconnected_token_error_without_renewal_fails, "RTN15h RTN15h1"),
         ABLY_TEST(disconnected_token_error_renews_and_resumes, "RTN15h2 RTN22a"),
         ABLY_TEST(disconnected_other_error_reconnects_at_once, "RTN15h3"),
         ABLY_TEST(connection_error_while_connected_fails, "RTN15j RTN15c4 RTN8d"),
         ABLY_TEST(fallback_after_connectivity_check_then_primary_first, "RTN17 RTN17f RTN17h RTN17i RTN17j"),
+        ABLY_TEST(rest_prefers_the_fallback_host_of_the_connection, "RTN17e RSC15f"),
+        ABLY_TEST(rest_ignores_a_connection_on_the_primary, "RTN17e RTN17i"),
         ABLY_TEST(failed_connectivity_check_means_disconnected, "RTN17j"),
         ABLY_TEST(server_5xx_disconnected_uses_fallback, "RTN17f1"),
         ABLY_TEST(no_fallbacks_means_no_check_and_no_fallback, "RTN17g"),

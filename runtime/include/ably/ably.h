@@ -20,5 +20,6 @@
 #include "ably/rest_channel.h"
 #include "ably/auth.h"
 #include "ably/realtime.h"
+#include "ably/realtime_channel.h"
 
 #endif /* ABLY_ABLY_H */

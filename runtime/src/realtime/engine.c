@@ -12,7 +12,7 @@
 #include "ably/gen/defaults.h"
 #include "ably/gen/errors.h"
 #include "rest/auth_internal.h"
-#include "rest/rest_core.h"
+#include "rest/rest_internal.h"
 
 #define ABLY_RT_PROTOCOL_VERSION "6" /* CSV2, RTN2f */
 
@@ -100,17 +100,7 @@ static void parse_recovery_key(ably_realtime *rt, const char *key)
 
 static int resolve_hosts(ably_realtime *rt, ably_error *err)
 {
-    /* REC1d2: realtimeHost names the realtime primary domain, as restHost does for REST. */
-    ably_client_options o = *opts(rt);
-    if (o.realtime_host && *o.realtime_host)
-        o.rest_host = o.realtime_host;
-    ably_hosts h;
-    if (ably_hosts_resolve(&o, &h, err) != 0)
-        return -1;
-    rt->primary_host = h.primary;
-    rt->fallbacks = h.fallbacks;
-    rt->fallback_count = h.fallback_count;
-    return 0;
+    return ably_rest_realtime_hosts(rt->rest, &rt->primary_host, &rt->fallbacks, &rt->fallback_count, err);
 }
 
 int ably_rt_engine_init(ably_realtime *rt, ably_error *err)
@@ -164,10 +154,10 @@ void ably_rt_engine_free(ably_realtime *rt)
     ably_string_map_clear(&rt->recovered_channel_serials);
     ably_buf_free(&rt->out);
     ably_buf_free(&rt->scratch);
-    free(rt->primary_host);
-    for (size_t i = 0; i < rt->fallback_count; i++)
-        free(rt->fallbacks[i]);
-    free(rt->fallbacks);
+    ably_rest_realtime_hosts_free(rt->primary_host, rt->fallbacks, rt->fallback_count);
+    rt->primary_host = NULL;
+    rt->fallbacks = NULL;
+    rt->fallback_count = 0;
 }
 
 /* ---- state changes (RTN4, TA) ---- */
@@ -217,14 +207,18 @@ static void set_state(ably_realtime *rt, ably_connection_state state, const ably
     rt->state = state;
     if (reason || state == ABLY_CONN_CONNECTED)
         set_error_reason(rt, reason);
-    if (state == ABLY_CONN_CLOSED || state == ABLY_CONN_CLOSING || state == ABLY_CONN_FAILED ||
-        state == ABLY_CONN_SUSPENDED) { /* RTN8d, RTN9d; SUSPENDED: the next connection is a clean one */
+    if (state == ABLY_CONN_CLOSED || state == ABLY_CONN_CLOSING || state == ABLY_CONN_FAILED) {
+        /* RTN8d, RTN9d. Not SUSPENDED: from there the next attempt still resumes (RTN14h). */
         set_str(&rt->connection_id, NULL);
         set_str(&rt->connection_key, NULL);
         rt->was_connected = false;
     }
     ably_log(rt->log, ABLY_LOG_INFO, NULL, "connection: %s -> %s", ably_connection_state_name(prev),
              ably_connection_state_name(state));
+    if (state == ABLY_CONN_CONNECTED) /* RTN17e: REST follows a connection on a fallback host */
+        ably_rest_pin_realtime_host(rt->rest, rt->current_host != rt->primary_host ? rt->current_host : NULL);
+    else if (prev == ABLY_CONN_CONNECTED)
+        ably_rest_pin_realtime_host(rt->rest, NULL);
     ably_rt_publish_mirror(rt);
 
     ably_error fallback;
@@ -384,7 +378,7 @@ static int build_url(ably_realtime *rt, const char *host, const char *cred_name,
     for (size_t i = 0; i < sizeof std / sizeof std[0]; i++) {
         const char *v = std[i].v;
         if (strcmp(std[i].k, "agent") == 0)
-            v = rt->rest->agent;
+            v = ably_rest_agent(rt->rest);
         if (v && !overridden(rt, std[i].k))
             add_param(b, &first, std[i].k, v);
     }
@@ -670,7 +664,10 @@ static void on_connected(ably_realtime *rt, ably_protocol_message *pm)
     rt->disconnected_at = 0;
     rt->token_renewed = false;
     rt->t_connect = rt->t_suspend = rt->t_retry = 0;
-    if (closing) { /* RTN12f: now close it properly */
+    if (closing) { /* RTN12f: now close it properly; no id or key while CLOSING (RTN8d, RTN9d) */
+        set_str(&rt->connection_id, NULL);
+        set_str(&rt->connection_key, NULL);
+        rt->was_connected = false;
         rt->t_idle = 0;
         send_action(rt, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE);
         rt->t_close = ably_rt_now(rt) + rrt(rt);
@@ -944,6 +941,8 @@ int64_t ably_rt_next_deadline(ably_realtime *rt)
     int64_t d = min_nz(min_nz(rt->t_connect, rt->t_retry), min_nz(rt->t_suspend, min_nz(rt->t_idle, rt->t_close)));
     for (ably_rt_ping_req *p = rt->pings; p; p = p->next)
         d = min_nz(d, p->deadline);
+    if (rt->hooks.next_deadline)
+        d = min_nz(d, rt->hooks.next_deadline(rt->hooks.ctx));
     return d;
 }
 
@@ -996,6 +995,8 @@ void ably_rt_fire_timers(ably_realtime *rt)
         ably_error_clear(&e);
         free(p);
     }
+    if (rt->hooks.fire_timers)
+        rt->hooks.fire_timers(rt->hooks.ctx, rt, ably_rt_now(rt));
 }
 
 /* ---- ping (RTN13) ---- */

@@ -52,6 +52,10 @@ typedef struct {
      * Called from any thread: must be thread safe. May be NULL. */
     void (*append_channel_serials)(void *ctx, ably_buf *out);
     void (*destroy)(void *ctx); /* at client destroy, on the destroying thread */
+    /* Channel timers: the earliest armed deadline (absolute ms, 0: none), and firing the
+     * due ones. Loop thread. May be NULL. */
+    int64_t (*next_deadline)(void *ctx);
+    void (*fire_timers)(void *ctx, ably_realtime *rt, int64_t now);
     void *ctx;
 } ably_rt_channel_hooks;
 
@@ -186,5 +190,10 @@ extern const ably_ws_events ably_rt_ws_events;
 int ably_rt_post(ably_realtime *rt, void (*run)(ably_realtime *, void *), void (*drop)(void *), void *arg);
 /* Updates the getters' mirror from the engine fields. */
 void ably_rt_publish_mirror(ably_realtime *rt);
+
+/* ---- channels.c ---- */
+/* Installs the channels module's hooks (rt->hooks); called once by ably_realtime_create
+ * before the loop starts. 0, or -1 when out of memory. */
+int ably_rt_channels_install(ably_realtime *rt, ably_error *err);
 
 #endif

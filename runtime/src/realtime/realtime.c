@@ -8,7 +8,7 @@
 #include "ably/gen/errors.h"
 #include "realtime/engine.h"
 #include "rest/auth_internal.h"
-#include "rest/rest_core.h"
+#include "rest/rest_internal.h"
 
 /* Longest a service call waits for I/O when no timer is due sooner: bounds how late a
  * clock jump (or a test's fake clock) is noticed by the thread. */
@@ -478,9 +478,11 @@ int ably_realtime_create(const ably_client_options *opts, const ably_realtime_co
     ably_error_init(&rt->pub_error);
     if (ably_rest_create(opts, &rt->rest, err) != 0)
         goto fail;
-    rt->log = &rt->rest->log;
+    rt->log = ably_rest_logger(rt->rest);
     rt->wst = rt->cfg.ws_transport ? rt->cfg.ws_transport : ably_ws_transport_lws();
     if (ably_rt_engine_init(rt, err) != 0)
+        goto fail;
+    if (ably_rt_channels_install(rt, err) != 0)
         goto fail;
     if (rt->wst->create(rt->wst->factory_ctx, &ably_rt_ws_events, rt, &rt->ws) != 0) {
         rt->ws = NULL;

@@ -286,6 +286,27 @@ oom:
     return -1;
 }
 
+int ably_rest_realtime_hosts(const ably_rest *rest, char **primary, char ***fallbacks, size_t *fallback_count,
+                             ably_error *err)
+{
+    ably_client_options o = rest->opts;
+    if (set(o.realtime_host)) /* REC1d2: realtimeHost names the realtime primary domain */
+        o.rest_host = o.realtime_host;
+    ably_hosts h;
+    if (ably_hosts_resolve(&o, &h, err) != 0)
+        return -1;
+    *primary = h.primary;
+    *fallbacks = h.fallbacks;
+    *fallback_count = h.fallback_count;
+    return 0;
+}
+
+void ably_rest_realtime_hosts_free(char *primary, char **fallbacks, size_t fallback_count)
+{
+    ably_hosts h = {.primary = primary, .fallbacks = fallbacks, .fallback_count = fallback_count};
+    ably_hosts_free(&h);
+}
+
 void ably_hosts_free(ably_hosts *h)
 {
     free(h->primary);

@@ -389,6 +389,30 @@ static void remember_preference(ably_rest *r, const char *host, int64_t now)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* RTN17e: a preference set by the realtime connection lasts until it is unpinned (or
+ * fails), so it is marked by a deadline that never passes. */
+#define REALTIME_PIN_UNTIL INT64_MAX
+
+void ably_rest_pin_realtime_host(ably_rest *r, const char *host)
+{
+    const char *match = NULL;
+    for (size_t i = 0; host && i < r->hosts.fallback_count; i++)
+        if (strcmp(r->hosts.fallbacks[i], host) == 0)
+            match = r->hosts.fallbacks[i];
+    pthread_mutex_lock(&r->lock);
+    if (match) {
+        r->preferred_host = match;
+        r->preferred_until = REALTIME_PIN_UNTIL;
+    } else if (r->preferred_host && r->preferred_until == REALTIME_PIN_UNTIL) {
+        r->preferred_host = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+const char *ably_rest_agent(const ably_rest *r) { return r->agent; }
+
+const ably_logger *ably_rest_logger(ably_rest *r) { return &r->log; }
+
 /* The hosts to try, in order: the preferred fallback if any, the primary, then the
  * other fallbacks shuffled (RSC15a). `order` has room for fallback_count + 2. */
 static size_t host_order(ably_rest *r, const char *preferred, const char **order)
@@ -512,7 +536,10 @@ static int send_with_fallback(ably_rest *r, const ably_rest_call *call, const ab
             if (res.failure != ABLY_HTTP_OK)
                 break;
         }
-        /* An answer to keep (possibly an error status to report). */
+        /* An answer to keep (possibly an error status to report): a network
+         * error recorded for an earlier host no longer applies. */
+        if (err)
+            ably_error_clear(err);
         if (!preferred && order[i] != r->hosts.primary && res.status < 500 && res.failure == ABLY_HTTP_OK)
             remember_preference(r, order[i], ably_rest_now_ms(r));
         reply->status = res.status;

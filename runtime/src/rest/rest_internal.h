@@ -35,6 +35,7 @@
 #include "ably/options.h"
 #include "ably/rest.h"
 #include "ably/value.h"
+#include "log_internal.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -85,6 +86,31 @@ int64_t ably_rest_now_ms(const ably_rest *rest);
 const ably_client_options *ably_rest_options(const ably_rest *rest);
 /* The auth state created by ably_auth_new during ably_rest_create. */
 ably_auth *ably_rest_auth_state(ably_rest *rest);
+
+/* ---- for the realtime client (which must not see the REST core's struct) ---- */
+
+/* The Ably-Agent value (RSC7d), also sent as the realtime `agent` param. Owned by rest. */
+const char *ably_rest_agent(const ably_rest *rest);
+/* The client's logger (ClientOptions.logHandler / logLevel). Owned by rest. */
+const ably_logger *ably_rest_logger(ably_rest *rest);
+
+/* The realtime domains: the primary (realtimeHost when set, REC1d2; else as for REST,
+ * REC1) and the fallback domains (REC2). *primary and the *fallbacks array and its
+ * strings are new allocations for the caller: release with ably_rest_realtime_hosts_free.
+ * 0, or -1 with *err (out of memory). */
+int ably_rest_realtime_hosts(const ably_rest *rest, char **primary, char ***fallbacks, size_t *fallback_count,
+                             ably_error *err);
+void ably_rest_realtime_hosts_free(char *primary, char **fallbacks, size_t fallback_count);
+
+/* Percent-encodes s for a URL query component (RFC 3986 unreserved kept), appending to
+ * *b; 0, or -1 when out of memory. (Also declared in rest_core.h, where it lives.) */
+int ably_url_encode_append(ably_buf *b, const char *s);
+
+/* RTN17e: the realtime connection is up on `host` (NULL: no longer connected, or on the
+ * primary). While pinned to one of the fallback domains, REST requests try that host
+ * first; a qualifying failure there unpins it and the usual RSC15 sequence follows.
+ * Unpinning leaves a preference learnt by REST itself (RSC15f) alone. Thread safe. */
+void ably_rest_pin_realtime_host(ably_rest *rest, const char *host);
 
 /* The reply body as JSON text in *out (replacing its contents), converting msgpack
  * (binary becomes base64 text). An empty body gives "". 0, or -1 with *err (40000). */

@@ -1,0 +1,723 @@
+/* Realtime presence (RTP): the presence map with its newness rules (RTP2), SYNC
+ * (RTP18, RTP19), local members and re-entry (RTP17), enter / update / leave with ACKs
+ * and channel-level queueing (RTP8–RTP10, RTP14–RTP16), get (RTP11), subscribe (RTP6)
+ * and history (RTP12). Loop thread, except the public wrappers that post commands. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* asprintf */
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ably/gen/errors.h"
+#include "ably/payload.h"
+#include "realtime/channels_internal.h"
+#include "rest/rest_core.h"
+
+#define FLAG_HAS_PRESENCE (1 << 0)
+
+typedef struct ably_presence_get_req {
+    char *client_id, *connection_id;
+    ably_presence_get_fn cb;
+    void *ctx;
+    struct ably_presence_get_req *next;
+} get_req;
+
+typedef struct ably_presence_pending {
+    ably_presence_message msg; /* owned, not yet encoded */
+    ably_channel_result_fn cb;
+    void *ctx;
+    struct ably_presence_pending *next;
+} pending;
+
+/* ---- the map (RTP2) ---- */
+
+static bool same_str(const char *a, const char *b) { return a && b ? strcmp(a, b) == 0 : a == b; }
+
+static ssize_t map_find(const ably_presence_map *m, const ably_presence_message *msg, bool by_client_only)
+{
+    for (size_t i = 0; i < m->count; i++) {
+        const ably_presence_message *it = &m->items[i];
+        if (same_str(it->client_id, msg->client_id) &&
+            (by_client_only || same_str(it->connection_id, msg->connection_id)))
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
+/* RTP2b2: "connId:msgSerial:index" ids; false when the id does not have that shape. */
+static bool parse_id(const char *id, long long *serial, long long *index)
+{
+    const char *last = id ? strrchr(id, ':') : NULL;
+    if (!last || last == id)
+        return false;
+    const char *prev = last - 1;
+    while (prev > id && *prev != ':')
+        prev--;
+    if (*prev != ':')
+        return false;
+    char *end;
+    *serial = strtoll(prev + 1, &end, 10);
+    if (end != last)
+        return false;
+    *index = strtoll(last + 1, &end, 10);
+    return *end == '\0';
+}
+
+static bool synthesized(const ably_presence_message *m) /* RTP2b1 */
+{
+    return !m->id || !m->connection_id || strncmp(m->id, m->connection_id, strlen(m->connection_id)) != 0;
+}
+
+/* RTP2b: whether `in` is newer than `old`. */
+static bool newer(const ably_presence_message *in, const ably_presence_message *old)
+{
+    long long s1, i1, s2, i2;
+    if (synthesized(in) || synthesized(old) || !parse_id(in->id, &s1, &i1) || !parse_id(old->id, &s2, &i2))
+        return in->timestamp >= old->timestamp; /* RTP2b1 */
+    return s1 != s2 ? s1 > s2 : i1 > i2;          /* RTP2b2 */
+}
+
+static int map_reserve(ably_presence_map *m)
+{
+    if (m->count < m->cap)
+        return 0;
+    size_t cap = m->cap ? m->cap * 2 : 8;
+    ably_presence_message *items = realloc(m->items, cap * sizeof *items);
+    if (!items)
+        return -1;
+    m->items = items;
+    bool *res = realloc(m->residual, cap * sizeof *res);
+    if (!res)
+        return -1;
+    m->residual = res;
+    m->cap = cap;
+    return 0;
+}
+
+static void map_remove_at(ably_presence_map *m, size_t i)
+{
+    ably_presence_message_clear(&m->items[i]);
+    m->count--;
+    if (i < m->count) {
+        m->items[i] = m->items[m->count];
+        m->residual[i] = m->residual[m->count];
+    }
+}
+
+static void map_clear(ably_presence_map *m)
+{
+    for (size_t i = 0; i < m->count; i++)
+        ably_presence_message_clear(&m->items[i]);
+    m->count = 0;
+    m->syncing = false;
+}
+
+static void map_free(ably_presence_map *m)
+{
+    map_clear(m);
+    free(m->items);
+    free(m->residual);
+    memset(m, 0, sizeof *m);
+}
+
+/* Stores a copy of msg under `action`, replacing slot i (or appending when i < 0). */
+static int map_store(ably_presence_map *m, ssize_t i, const ably_presence_message *msg, ably_presence_action action)
+{
+    ably_presence_message copy;
+    if (ably_presence_message_copy(&copy, msg, NULL) != 0)
+        return -1;
+    copy.action = action;
+    copy.has_action = true;
+    if (i < 0) {
+        if (map_reserve(m) != 0) {
+            ably_presence_message_clear(&copy);
+            return -1;
+        }
+        i = (ssize_t)m->count++;
+    } else {
+        ably_presence_message_clear(&m->items[i]);
+    }
+    m->items[i] = copy;
+    m->residual[i] = false;
+    return 0;
+}
+
+/* RTP2c–RTP2h: applies msg; returns true when it changed the map (and is emitted). */
+static bool map_put(ably_presence_map *m, const ably_presence_message *msg, bool by_client_only)
+{
+    ssize_t i = map_find(m, msg, by_client_only);
+    if (i >= 0) {
+        m->residual[i] = false; /* RTP19: seen during this sync */
+        if (!newer(msg, &m->items[i]))
+            return false; /* RTP2a */
+    }
+    switch (msg->action) {
+    case ABLY_PRESENCE_ACTION_ENTER:
+    case ABLY_PRESENCE_ACTION_UPDATE:
+    case ABLY_PRESENCE_ACTION_PRESENT: /* RTP2d */
+        return map_store(m, i, msg, ABLY_PRESENCE_ACTION_PRESENT) == 0;
+    case ABLY_PRESENCE_ACTION_LEAVE:
+        if (i < 0)
+            return !m->syncing; /* nothing to remove; still an event outside a sync */
+        if (m->syncing) /* RTP2h2a */
+            return map_store(m, i, msg, ABLY_PRESENCE_ACTION_ABSENT) == 0;
+        map_remove_at(m, (size_t)i); /* RTP2h1 */
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- init / free ---- */
+
+void ably_presence_init(ably_realtime_presence *p, ably_realtime_channel *ch)
+{
+    memset(p, 0, sizeof *p);
+    p->ch = ch;
+    ably_emitter_init(&p->em);
+}
+
+static void free_pending(pending *q)
+{
+    while (q) {
+        pending *n = q->next;
+        ably_presence_message_clear(&q->msg);
+        free(q);
+        q = n;
+    }
+}
+
+static void free_gets(get_req *g)
+{
+    while (g) {
+        get_req *n = g->next;
+        free(g->client_id);
+        free(g->connection_id);
+        free(g);
+        g = n;
+    }
+}
+
+void ably_presence_free(ably_realtime_presence *p)
+{
+    map_free(&p->members);
+    map_free(&p->local);
+    free_pending(p->queued);
+    free_gets(p->gets);
+    p->queued = NULL;
+    p->gets = NULL;
+    ably_emitter_free(&p->em);
+}
+
+static void set_sync_complete(ably_realtime_presence *p, bool done)
+{
+    p->sync_complete = done;
+    pthread_mutex_lock(&p->ch->chs->mu);
+    p->pub_sync_complete = done;
+    pthread_mutex_unlock(&p->ch->chs->mu);
+}
+
+/* ---- events ---- */
+
+static void invoke_presence_listener(ably_generic_fn fn, void *ctx, const void *arg)
+{
+    ((ably_presence_listener)fn)(ctx, arg);
+}
+
+static void emit(ably_realtime_presence *p, const ably_presence_message *msg)
+{
+    ably_emitter_emit(&p->em, (int)msg->action, invoke_presence_listener, msg);
+}
+
+/* ---- get (RTP11) ---- */
+
+static bool matches(const ably_presence_message *m, const char *client_id, const char *connection_id)
+{
+    return m->action == ABLY_PRESENCE_ACTION_PRESENT && (!client_id || same_str(m->client_id, client_id)) &&
+           (!connection_id || same_str(m->connection_id, connection_id));
+}
+
+static void answer_get(ably_realtime_presence *p, const char *client_id, const char *connection_id,
+                       ably_presence_get_fn cb, void *ctx)
+{
+    /* shallow copies: the members stay owned by the map during the callback */
+    ably_presence_message *out = p->members.count ? malloc(p->members.count * sizeof *out) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; out && i < p->members.count; i++)
+        if (matches(&p->members.items[i], client_id, connection_id))
+            out[n++] = p->members.items[i];
+    cb(ctx, NULL, out, n);
+    free(out);
+}
+
+static void fail_gets(ably_realtime_presence *p, const ably_error *err)
+{
+    get_req *g = p->gets;
+    p->gets = NULL;
+    for (get_req *it = g; it; it = it->next)
+        it->cb(it->ctx, err, NULL, 0);
+    free_gets(g);
+}
+
+static void answer_gets(ably_realtime_presence *p)
+{
+    get_req *g = p->gets;
+    p->gets = NULL;
+    for (get_req *it = g; it; it = it->next)
+        answer_get(p, it->client_id, it->connection_id, it->cb, it->ctx);
+    free_gets(g);
+}
+
+/* ---- sync (RTP18, RTP19) ---- */
+
+static void start_sync(ably_realtime_presence *p)
+{
+    if (p->members.syncing)
+        return;
+    p->members.syncing = true;
+    for (size_t i = 0; i < p->members.count; i++)
+        p->members.residual[i] = true;
+}
+
+/* RTP18b, RTP19, RTP2h2b: members not seen leave; ABSENT ones go. */
+static void end_sync(ably_realtime_presence *p)
+{
+    ably_presence_map *m = &p->members;
+    m->syncing = false;
+    for (size_t i = 0; i < m->count;) {
+        if (m->residual[i] && m->items[i].action == ABLY_PRESENCE_ACTION_PRESENT) {
+            ably_presence_message gone = m->items[i];
+            m->count--;
+            if (i < m->count) {
+                m->items[i] = m->items[m->count];
+                m->residual[i] = m->residual[m->count];
+            }
+            gone.action = ABLY_PRESENCE_ACTION_LEAVE; /* RTP19: a synthesized LEAVE */
+            emit(p, &gone);
+            ably_presence_message_clear(&gone);
+            continue;
+        }
+        if (m->items[i].action == ABLY_PRESENCE_ACTION_ABSENT) {
+            map_remove_at(m, i);
+            continue;
+        }
+        i++;
+    }
+    set_sync_complete(p, true);
+    answer_gets(p);
+}
+
+/* ---- incoming frames ---- */
+
+void ably_ch_inherit_presence_fields(ably_presence_message *m, const ably_protocol_message *pm, size_t index)
+{
+    if (!m->id && pm->id && asprintf(&m->id, "%s:%zu", pm->id, index) < 0)
+        m->id = NULL;
+    if (!m->connection_id && pm->connection_id)
+        m->connection_id = strdup(pm->connection_id);
+    if (!m->has_timestamp && pm->has_timestamp) {
+        m->timestamp = pm->timestamp;
+        m->has_timestamp = true;
+    }
+}
+
+static void track_local(ably_realtime_presence *p, const ably_presence_message *msg)
+{
+    const char *conn = p->ch->rt->connection_id;
+    if (!conn || !same_str(msg->connection_id, conn))
+        return; /* RTP17: only this connection's members */
+    if (msg->action == ABLY_PRESENCE_ACTION_LEAVE) {
+        ssize_t i = map_find(&p->local, msg, true);
+        if (i >= 0)
+            map_remove_at(&p->local, (size_t)i);
+        return;
+    }
+    ssize_t i = map_find(&p->local, msg, true);
+    map_store(&p->local, i, msg, ABLY_PRESENCE_ACTION_PRESENT);
+}
+
+void ably_presence_on_frame(ably_realtime_presence *p, ably_protocol_message *pm)
+{
+    bool sync = pm->action == ABLY_PROTOCOL_MESSAGE_ACTION_SYNC;
+    if (sync)
+        start_sync(p);
+    for (size_t i = 0; i < pm->presence_count; i++) {
+        ably_presence_message *m = &pm->presence[i];
+        ably_ch_inherit_presence_fields(m, pm, i);
+        ably_error err;
+        ably_error_init(&err);
+        if (ably_presence_message_from_encoded(m, p->ch->cipher, &err) != 0)
+            ably_log_error_info(p->ch->rt->log, ABLY_LOG_ERROR, "presence: decoding failed", &err);
+        ably_error_clear(&err);
+        if (!sync)
+            track_local(p, m);
+        if (map_put(&p->members, m, false))
+            emit(p, m); /* RTP2g, with the message's own action */
+    }
+    if (sync) { /* RTP18a/b/c: the cursor after ':' is empty on the last page */
+        const char *cursor = pm->channel_serial ? strchr(pm->channel_serial, ':') : NULL;
+        if (!cursor || !cursor[1])
+            end_sync(p);
+    }
+}
+
+/* ---- sending ---- */
+
+static void send_presence(ably_realtime_presence *p, ably_presence_message *msg, ably_channel_result_fn cb,
+                          void *ctx)
+{
+    ably_realtime_channel *ch = p->ch;
+    ably_error err;
+    ably_error_init(&err);
+    ably_format fmt = ch->rt->frame_binary ? ABLY_FORMAT_MSGPACK : ABLY_FORMAT_JSON;
+    if (ably_payload_encode(&msg->data, &msg->encoding, ch->cipher, fmt, &err) != 0) {
+        ably_presence_message_clear(msg);
+        if (cb)
+            cb(ctx, &err);
+        ably_error_clear(&err);
+        return;
+    }
+    ably_presence_message *arr = malloc(sizeof *arr);
+    if (!arr) {
+        ably_presence_message_clear(msg);
+        ably_ch_make_error(&err, ABLY_ERR_INTERNAL_ERROR, 500, "out of memory");
+        if (cb)
+            cb(ctx, &err);
+        ably_error_clear(&err);
+        return;
+    }
+    *arr = *msg;
+    ably_presence_message_init(msg);
+    ably_protocol_message pm;
+    ably_protocol_message_init(&pm);
+    pm.action = ABLY_PROTOCOL_MESSAGE_ACTION_PRESENCE;
+    pm.has_action = true;
+    pm.presence = arr;
+    pm.presence_count = 1;
+    ably_ch_send_tracked(ch, &pm, NULL, cb, ctx);
+}
+
+static void flush_queue(ably_realtime_presence *p, const ably_error *fail)
+{
+    pending *q = p->queued;
+    p->queued = NULL;
+    while (q) {
+        pending *n = q->next;
+        if (fail) {
+            if (q->cb)
+                q->cb(q->ctx, fail);
+            ably_presence_message_clear(&q->msg);
+        } else {
+            send_presence(p, &q->msg, q->cb, q->ctx);
+        }
+        free(q);
+        q = n;
+    }
+}
+
+/* RTP8, RTP16: sends when ATTACHED, queues while attaching (attaching implicitly when
+ * needed, RTP8d), fails otherwise (RTP16c). Takes over *msg. */
+static void presence_op(ably_realtime_presence *p, ably_presence_message *msg, ably_channel_result_fn cb, void *ctx)
+{
+    ably_realtime_channel *ch = p->ch;
+    switch (ch->state) {
+    case ABLY_CHANNEL_ATTACHED:
+        send_presence(p, msg, cb, ctx);
+        return;
+    case ABLY_CHANNEL_INITIALIZED:
+    case ABLY_CHANNEL_ATTACHING: {
+        pending *q = calloc(1, sizeof *q);
+        if (!q) {
+            ably_presence_message_clear(msg);
+            break;
+        }
+        q->msg = *msg;
+        ably_presence_message_init(msg);
+        q->cb = cb;
+        q->ctx = ctx;
+        pending **tail = &p->queued;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = q;
+        if (ch->state == ABLY_CHANNEL_INITIALIZED)
+            ably_ch_attach(ch, NULL, NULL); /* RTP8d */
+        return;
+    }
+    default:
+        ably_presence_message_clear(msg);
+        break;
+    }
+    ably_error e;
+    ably_ch_make_error(&e, ABLY_ERR_CANNOT_ENTER_PRESENCE_IN_THE_CHANNELS_CURRENT_STATE, 400, "");
+    ably_error_set(&e, ABLY_ERR_CANNOT_ENTER_PRESENCE_IN_THE_CHANNELS_CURRENT_STATE, 400,
+                   "presence operations need an attached channel (it is %s)", ably_channel_state_name(ch->state));
+    if (cb)
+        cb(ctx, &e);
+    ably_error_clear(&e);
+}
+
+/* RTP17f, RTP17g: re-enter this connection's members after a (re)attach that lost them. */
+static void reenter_local(ably_realtime_presence *p)
+{
+    for (size_t i = 0; i < p->local.count; i++) {
+        ably_presence_message msg;
+        if (ably_presence_message_copy(&msg, &p->local.items[i], NULL) != 0)
+            continue;
+        msg.action = ABLY_PRESENCE_ACTION_ENTER; /* RTP17g: same id, clientId and data */
+        free(msg.connection_id);
+        msg.connection_id = NULL;
+        msg.has_timestamp = false;
+        send_presence(p, &msg, NULL, NULL);
+    }
+}
+
+/* ---- channel state effects (RTP5, RTP17, RTP19a) ---- */
+
+void ably_presence_on_channel_state(ably_realtime_presence *p, const ably_channel_state_change *c, bool has_presence)
+{
+    ably_error e;
+    switch (c->current) {
+    case ABLY_CHANNEL_ATTACHED:
+        if (c->event == ABLY_CHANNEL_EVENT_UPDATE && c->resumed)
+            break;
+        if (has_presence) { /* RTP1: a SYNC follows */
+            set_sync_complete(p, false);
+            start_sync(p);
+        } else { /* RTP19a: nobody is present */
+            start_sync(p);
+            end_sync(p);
+        }
+        flush_queue(p, NULL); /* RTP16b */
+        if (!c->resumed)
+            reenter_local(p); /* RTP17i */
+        break;
+    case ABLY_CHANNEL_DETACHED:
+    case ABLY_CHANNEL_FAILED: /* RTP5a */
+        ably_ch_make_error(&e, ABLY_ERR_CANNOT_ENTER_PRESENCE_IN_THE_CHANNELS_CURRENT_STATE, 400,
+                           "the channel was detached or failed");
+        flush_queue(p, c->reason ? c->reason : &e);
+        fail_gets(p, c->reason ? c->reason : &e);
+        map_clear(&p->members);
+        map_clear(&p->local);
+        set_sync_complete(p, false);
+        ably_error_clear(&e);
+        break;
+    case ABLY_CHANNEL_SUSPENDED: /* RTP5f: keep the map, fail what waits */
+        ably_ch_make_error(&e, ABLY_ERR_PRESENCE_STATE_OUT_OF_SYNC, 400, "the channel is suspended");
+        flush_queue(p, c->reason ? c->reason : &e);
+        fail_gets(p, &e);
+        ably_error_clear(&e);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- public calls (any thread) ---- */
+
+ably_realtime_presence *ably_realtime_channel_presence(ably_realtime_channel *ch) { return &ch->presence; }
+
+typedef struct {
+    ably_realtime_presence *p;
+    ably_presence_message msg;
+    ably_channel_result_fn cb;
+    void *ctx;
+} op_cmd;
+
+static void op_cmd_free(void *arg)
+{
+    op_cmd *c = arg;
+    ably_presence_message_clear(&c->msg);
+    free(c);
+}
+
+static void run_op(ably_realtime *rt, void *arg)
+{
+    (void)rt;
+    op_cmd *c = arg;
+    presence_op(c->p, &c->msg, c->cb, c->ctx);
+    op_cmd_free(c);
+}
+
+static void post_op(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                    const ably_data *data, ably_channel_result_fn cb, void *ctx)
+{
+    ably_error e;
+    char *own = NULL;
+    if (!client_id)
+        client_id = own = ably_realtime_client_id(p->ch->rt);
+    if (!client_id || !*client_id || strcmp(client_id, "*") == 0) { /* RTP8j */
+        free(own);
+        ably_ch_make_error(&e, ABLY_ERR_CANNOT_ENTER_PRESENCE_WITHOUT_A_CLIENT_ID, 400,
+                           "presence needs a clientId");
+        if (cb)
+            cb(ctx, &e);
+        ably_error_clear(&e);
+        return;
+    }
+    op_cmd *c = calloc(1, sizeof *c);
+    ably_presence_message src;
+    ably_presence_message_init(&src);
+    src.action = action;
+    src.has_action = true;
+    src.client_id = (char *)(uintptr_t)client_id; /* borrowed for the copy */
+    if (data)
+        src.data = *data;
+    if (!c || ably_presence_message_copy(&c->msg, &src, NULL) != 0) {
+        free(c);
+        free(own);
+        ably_ch_make_error(&e, ABLY_ERR_INTERNAL_ERROR, 500, "out of memory");
+        if (cb)
+            cb(ctx, &e);
+        ably_error_clear(&e);
+        return;
+    }
+    free(own);
+    c->p = p;
+    c->cb = cb;
+    c->ctx = ctx;
+    ably_rt_post(p->ch->rt, run_op, op_cmd_free, c);
+}
+
+void ably_realtime_presence_enter(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
+                                  void *ctx)
+{
+    post_op(p, ABLY_PRESENCE_ACTION_ENTER, NULL, data, cb, ctx);
+}
+
+void ably_realtime_presence_update(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
+                                   void *ctx)
+{
+    post_op(p, ABLY_PRESENCE_ACTION_UPDATE, NULL, data, cb, ctx);
+}
+
+void ably_realtime_presence_leave(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
+                                  void *ctx)
+{
+    post_op(p, ABLY_PRESENCE_ACTION_LEAVE, NULL, data, cb, ctx);
+}
+
+void ably_realtime_presence_enter_client(ably_realtime_presence *p, const char *client_id, const ably_data *data,
+                                         ably_channel_result_fn cb, void *ctx)
+{
+    post_op(p, ABLY_PRESENCE_ACTION_ENTER, client_id ? client_id : "", data, cb, ctx);
+}
+
+void ably_realtime_presence_update_client(ably_realtime_presence *p, const char *client_id, const ably_data *data,
+                                          ably_channel_result_fn cb, void *ctx)
+{
+    post_op(p, ABLY_PRESENCE_ACTION_UPDATE, client_id ? client_id : "", data, cb, ctx);
+}
+
+void ably_realtime_presence_leave_client(ably_realtime_presence *p, const char *client_id, const ably_data *data,
+                                         ably_channel_result_fn cb, void *ctx)
+{
+    post_op(p, ABLY_PRESENCE_ACTION_LEAVE, client_id ? client_id : "", data, cb, ctx);
+}
+
+uint64_t ably_realtime_presence_subscribe(ably_realtime_presence *p, int action, ably_presence_listener fn,
+                                          void *ctx, ably_channel_result_fn attach_cb, void *attach_ctx)
+{
+    uint64_t id = ably_emitter_add(&p->em, action < 0 ? ABLY_EMITTER_ANY : action, (ably_generic_fn)fn, ctx, false);
+    if (id) /* RTP6d */
+        ably_ch_post_implicit_attach(p->ch, attach_cb, attach_ctx);
+    return id;
+}
+
+void ably_realtime_presence_unsubscribe(ably_realtime_presence *p, uint64_t id) { ably_emitter_remove(&p->em, id); }
+
+void ably_realtime_presence_unsubscribe_action(ably_realtime_presence *p, ably_presence_action action)
+{
+    ably_emitter_remove_event(&p->em, (int)action);
+}
+
+void ably_realtime_presence_unsubscribe_all(ably_realtime_presence *p)
+{
+    ably_emitter_remove_event(&p->em, ABLY_EMITTER_ANY);
+}
+
+bool ably_realtime_presence_sync_complete(ably_realtime_presence *p)
+{
+    pthread_mutex_lock(&p->ch->chs->mu);
+    bool done = p->pub_sync_complete;
+    pthread_mutex_unlock(&p->ch->chs->mu);
+    return done;
+}
+
+typedef struct {
+    ably_realtime_presence *p;
+    bool wait;
+    get_req req;
+} get_cmd;
+
+static void get_cmd_free(void *arg)
+{
+    get_cmd *c = arg;
+    free(c->req.client_id);
+    free(c->req.connection_id);
+    free(c);
+}
+
+static void fail_get(get_cmd *c, int code, const char *msg)
+{
+    ably_error e;
+    ably_ch_make_error(&e, code, 400, msg);
+    c->req.cb(c->req.ctx, &e, NULL, 0);
+    ably_error_clear(&e);
+}
+
+static void run_get(ably_realtime *rt, void *arg)
+{
+    (void)rt;
+    get_cmd *c = arg;
+    ably_realtime_presence *p = c->p;
+    ably_channel_state s = p->ch->state;
+    if (s == ABLY_CHANNEL_DETACHED || s == ABLY_CHANNEL_FAILED || s == ABLY_CHANNEL_DETACHING) { /* RTP11b */
+        fail_get(c, ABLY_ERR_CHANNEL_OPERATION_FAILED_INVALID_CHANNEL_STATE, "presence get needs an attached channel");
+    } else if (s == ABLY_CHANNEL_SUSPENDED && c->wait) { /* RTP11d */
+        fail_get(c, ABLY_ERR_PRESENCE_STATE_OUT_OF_SYNC, "the channel is suspended");
+    } else if (!c->wait || (s == ABLY_CHANNEL_ATTACHED && p->sync_complete) || s == ABLY_CHANNEL_SUSPENDED) {
+        answer_get(p, c->req.client_id, c->req.connection_id, c->req.cb, c->req.ctx); /* RTP11c */
+    } else { /* RTP11c1: after the sync; attaching first when needed (RTP11b) */
+        get_req *g = malloc(sizeof *g);
+        if (!g) {
+            fail_get(c, ABLY_ERR_INTERNAL_ERROR, "out of memory");
+        } else {
+            *g = c->req;
+            c->req.client_id = c->req.connection_id = NULL;
+            g->next = p->gets;
+            p->gets = g;
+            if (s == ABLY_CHANNEL_INITIALIZED)
+                ably_ch_attach(p->ch, NULL, NULL);
+        }
+    }
+    get_cmd_free(c);
+}
+
+void ably_realtime_presence_get(ably_realtime_presence *p, bool wait_for_sync, const char *client_id,
+                                const char *connection_id, ably_presence_get_fn cb, void *ctx)
+{
+    if (!cb)
+        return;
+    get_cmd *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->p = p;
+    c->wait = wait_for_sync;
+    c->req.client_id = client_id ? strdup(client_id) : NULL;
+    c->req.connection_id = connection_id ? strdup(connection_id) : NULL;
+    c->req.cb = cb;
+    c->req.ctx = ctx;
+    ably_rt_post(p->ch->rt, run_get, get_cmd_free, c);
+}
+
+int ably_realtime_presence_history(ably_realtime_presence *p, const ably_history_params *params,
+                                   ably_paginated_result **out, ably_error *err)
+{
+    *out = NULL;
+    ably_rest_channel *rch;
+    if (ably_rest_channels_get(p->ch->rt->rest, p->ch->name, NULL, &rch, err) != 0)
+        return -1;
+    return ably_rest_presence_history(ably_rest_channel_presence(rch), params, out, err);
+}
