@@ -1,9 +1,11 @@
 #!/bin/sh
 # One command from a fresh Debian 12 machine: install what libably needs,
-# configure and build. Idempotent; quiet when nothing is missing.
+# configure, build, and run the demo (demo.sh) against the local sandbox.
+# Idempotent; quiet when nothing is missing.
 # (chromium: the conformance report's HTML page is checked in a real browser;
 # doxygen: the API reference, cmake --build build --target docs.)
-# Environment: ABLY_BUILD_DIR (default build), ABLY_SANITIZE=ON for ASan+UBSan.
+# Environment: ABLY_BUILD_DIR (default build), ABLY_SANITIZE=ON for ASan+UBSan,
+# ABLY_SETUP_DEMO=0 to skip the demo.
 set -eu
 cd "$(dirname "$0")"
 
@@ -47,3 +49,10 @@ if ! { cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DABLY_SANIT
   exit 1
 fi
 echo "setup: built libably in $BUILD_DIR/"
+
+# The main job: publish, subscribe and history end to end through the `ably`
+# CLI against the local sandbox, which it starts (and stops) by itself.
+# test.sh sets ABLY_SETUP_DEMO=0 because its tests start their own sandboxes.
+if [ "${ABLY_SETUP_DEMO:-1}" != 0 ]; then
+  ABLY_BUILD_DIR="$BUILD_DIR" ./demo.sh
+fi

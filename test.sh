@@ -5,7 +5,7 @@
 # Environment: ABLY_BUILD_DIR (default build), ABLY_SANITIZE=ON for ASan+UBSan.
 set -eu
 cd "$(dirname "$0")"
-./setup.sh
+ABLY_SETUP_DEMO=0 ./setup.sh
 BUILD_DIR="${ABLY_BUILD_DIR:-build}"
 # cmocka will not overwrite an existing XML result file: start clean.
 rm -rf "$BUILD_DIR/test-results"
