@@ -5,6 +5,7 @@
  * (base64 text a JSON client sent with a trailing "base64" encoding step is
  * decoded on the way in), so each reader's codec produces its own form: bin
  * for msgpack, base64 with "/base64" appended to the encoding for JSON. */
+#include "rt_realtime.h"
 #include "sbx_auth.h"
 #include "sbx_capability.h"
 #include "sbx_routes.h"
@@ -339,6 +340,7 @@ static bool parse_history(const sbx_request *req, sbx_response *resp, sbx_histor
     q->forwards = false;
     q->limit = HISTORY_DEFAULT_LIMIT;
     q->cursor = -1;
+    q->from_serial = NULL;
     const char *v;
     if ((v = sbx_query(req, "start")) && *v && !sbx_parse_i64(v, &q->start))
         return sbx_respond_error(req, resp, 400, 40003, "Invalid start"), false;
@@ -368,6 +370,12 @@ static bool parse_history(const sbx_request *req, sbx_response *resp, sbx_histor
             return sbx_respond_error(req, resp, 400, 40011, "Invalid pagination cursor"), false;
         q->cursor = seq;
     }
+    /* The spec names it fromSerial (RTL10b); ably-js sends from_serial. */
+    if (((v = sbx_query(req, "fromSerial")) && *v) || ((v = sbx_query(req, "from_serial")) && *v)) {
+        if (strspn(v, "0123456789") != strlen(v))
+            return sbx_respond_error(req, resp, 400, 40003, "Invalid fromSerial"), false;
+        q->from_serial = v;
+    }
     return true;
 }
 
@@ -378,7 +386,9 @@ bool sbx_parse_history_query(const sbx_request *req, sbx_response *resp, sbx_his
 
 static char *link_header(const char *base, const sbx_history_query *q, int64_t cursor, const char *rel)
 {
-    char start[32] = "", end[32] = "", cur[64] = "";
+    char start[32] = "", end[32] = "", cur[64] = "", from[48] = "";
+    if (q->from_serial)
+        snprintf(from, sizeof from, "&fromSerial=%.32s", q->from_serial);
     if (q->start > 0)
         snprintf(start, sizeof start, "&start=%" PRId64, q->start);
     if (q->end != INT64_MAX)
@@ -390,8 +400,8 @@ static char *link_header(const char *base, const sbx_history_query *q, int64_t c
         snprintf(cur, sizeof cur, "&cursor=%s", b64 ? b64 : "");
         free(b64);
     }
-    return sbx_sprintf("<./%s?limit=%" PRId64 "&direction=%s%s%s%s>; rel=\"%s\"", base, q->limit,
-                       q->forwards ? "forwards" : "backwards", start, end, cur, rel);
+    return sbx_sprintf("<./%s?limit=%" PRId64 "&direction=%s%s%s%s%s>; rel=\"%s\"", base, q->limit,
+                       q->forwards ? "forwards" : "backwards", start, end, from, cur, rel);
 }
 
 void sbx_history_links(sbx_response *resp, const char *base, const sbx_history_query *q, int64_t next)
@@ -421,6 +431,11 @@ void sbx_route_history(sbx_server *srv, const sbx_request *req, sbx_response *re
     sbx_channel *ch = sbx_channel_get(p.app, name, false);
     sbx_format fmt = sbx_format_of_accept(sbx_header(req, "accept"));
     size_t n = ch ? ch->message_count : 0;
+    if (ch && q.from_serial) { /* untilAttach: only what went out at or before that serial */
+        size_t bound = rt_history_bound(ch, q.from_serial);
+        if (bound < n)
+            n = bound;
+    }
     const ably_message **page = calloc((size_t)q.limit, sizeof *page);
     int64_t next = -1;
     size_t count = 0;

@@ -8,6 +8,7 @@
  * version serial ({"versionSerial"} in the answer, UpdateDeleteResult) and
  * keeps the original serial. Capabilities: message-update-any / -delete-any,
  * or the -own forms when the caller's clientId published the original. */
+#include "rt_realtime.h"
 #include "sbx_auth.h"
 #include "sbx_capability.h"
 #include "sbx_routes.h"
@@ -136,6 +137,42 @@ static int apply_change(ably_message *next, const ably_message *body, int64_t no
     return 0;
 }
 
+static bool change_error(sbx_check_error *e, int status, int code, const char *fmt, const char *arg)
+{
+    e->status = status;
+    e->code = code;
+    snprintf(e->message, sizeof e->message, fmt, arg);
+    return false;
+}
+
+bool sbx_message_change(sbx_app *app, const char *channel, const sbx_principal *p, const ably_message *body,
+                        const char *serial, char *version_serial, size_t cap, sbx_check_error *e)
+{
+    if (!namespace_is_mutable(app, channel))
+        return change_error(e, 400, 93002, "Message updates are not enabled for channel %s", channel);
+    sbx_channel *ch = sbx_channel_get(app, channel, false);
+    sbx_stored_message *m = serial ? sbx_channel_find_serial(ch, serial) : NULL;
+    if (!m)
+        return change_error(e, 404, 40400, "No message with serial %s", serial ? serial : "(none)");
+    ably_message_action a = body->action;
+    if (!body->has_action || (a != ABLY_MESSAGE_ACTION_MESSAGE_UPDATE && a != ABLY_MESSAGE_ACTION_MESSAGE_DELETE &&
+                              a != ABLY_MESSAGE_ACTION_MESSAGE_APPEND))
+        return change_error(e, 400, 40003, "A change must be one message with action 1, 2 or 5%s", "");
+    if (!permits_change(p, channel, &m->msg, a))
+        return change_error(e, 401, 40160, "Operation not permitted on %s", channel);
+    int64_t now = sbx_now_ms();
+    snprintf(version_serial, cap, "%014" PRId64 "-%09" PRIu64 "v%zu", now, m->seq,
+             m->versions ? m->version_count : (size_t)1);
+    ably_message next;
+    if (ably_message_copy(&next, &m->msg, NULL) != 0 || apply_change(&next, body, now, version_serial, p->client_id) != 0 ||
+        sbx_message_add_version(m, &next) != 0) {
+        ably_message_clear(&next);
+        return change_error(e, 500, 50000, "Could not record the new version%s", "");
+    }
+    rt_broadcast_message_event(ch, &m->msg); /* subscribers see the new version */
+    return true;
+}
+
 void sbx_route_message_update(sbx_server *srv, const sbx_request *req, sbx_response *resp)
 {
     sbx_principal p;
@@ -145,31 +182,17 @@ void sbx_route_message_update(sbx_server *srv, const sbx_request *req, sbx_respo
     sbx_stored_message *m = find_target(srv, req, resp, &p, 0);
     if (!m || sbx_decode_messages(req, resp, &body, &count) != 0)
         goto done;
-    ably_message_action a = body[0].action;
-    if (count != 1 || !body[0].has_action ||
-        (a != ABLY_MESSAGE_ACTION_MESSAGE_UPDATE && a != ABLY_MESSAGE_ACTION_MESSAGE_DELETE &&
-         a != ABLY_MESSAGE_ACTION_MESSAGE_APPEND)) {
+    if (count != 1) {
         sbx_respond_error(req, resp, 400, 40003, "PATCH body must be one message with action 1, 2 or 5");
         goto done;
     }
-    if (!permits_change(&p, channel, &m->msg, a)) {
-        sbx_respond_error(req, resp, 401, 40160, "Operation not permitted on %s", channel);
-        goto done;
-    }
-    sbx_channel *ch = sbx_channel_get(p.app, channel, false);
-    int64_t now = sbx_now_ms();
     char version_serial[64];
-    snprintf(version_serial, sizeof version_serial, "%014" PRId64 "-%09" PRIu64 "v%zu", now, m->seq,
-             m->versions ? m->version_count : (size_t)1);
-    ably_message next;
-    if (ably_message_copy(&next, &m->msg, NULL) != 0 ||
-        apply_change(&next, &body[0], now, version_serial, p.client_id) != 0 ||
-        sbx_message_add_version(m, &next) != 0) {
-        ably_message_clear(&next);
-        sbx_respond_error(req, resp, 500, 50000, "Could not record the new version");
+    sbx_check_error e;
+    if (!sbx_message_change(p.app, channel, &p, &body[0], req->params[1], version_serial, sizeof version_serial,
+                            &e)) {
+        sbx_respond_error(req, resp, e.status, e.code, "%s", e.message);
         goto done;
     }
-    (void)ch;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "versionSerial", version_serial);
     sbx_respond_value(req, resp, 200, o);

@@ -4,6 +4,7 @@
 #include "rt_internal.h"
 #include "sbx_routes.h"
 #include "sbx_util.h"
+#include "sbx_vcdiff.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -131,6 +132,85 @@ static void message_frame(ably_protocol_message *pm, const sbx_channel *ch, cons
     }
 }
 
+/* ---- deltas (channel param delta=vcdiff; RTL19, RTL20 on the client) ---- */
+
+static bool delta_capable(const ably_message *m)
+{
+    return m->data.type == ABLY_DATA_STRING || m->data.type == ABLY_DATA_BINARY;
+}
+
+/* extras with "delta":{"from","format"} added (DE2): a new JSON object text. */
+static char *delta_extras(const char *extras, const char *from)
+{
+    size_t n = extras ? strlen(extras) : 0;
+    while (n && (extras[n - 1] == ' ' || extras[n - 1] == '\n'))
+        n--;
+    if (n < 2 || extras[n - 1] != '}')
+        return sbx_sprintf("{\"delta\":{\"from\":\"%s\",\"format\":\"vcdiff\"}}", from);
+    size_t body = n - 1; /* up to the closing brace */
+    bool empty = true;
+    for (size_t i = 1; i < body; i++)
+        if (extras[i] != ' ' && extras[i] != '\n')
+            empty = false;
+    return sbx_sprintf("%.*s%s\"delta\":{\"from\":\"%s\",\"format\":\"vcdiff\"}}", (int)body, extras,
+                       empty ? "" : ",", from);
+}
+
+/* Fills *out (borrowing from `cur` except the three owned buffers) with `cur`
+ * as a vcdiff delta against `prev`: data binary, encoding with "utf-8" for
+ * text then "vcdiff", extras.delta.from = prev's id. False when a delta would
+ * not be smaller than the message itself, as Ably then sends it whole. */
+static bool make_delta(const ably_message *prev, const ably_message *cur, ably_message *out, uint8_t **delta,
+                       char **encoding, char **extras)
+{
+    size_t n = 0;
+    uint8_t *d = sbx_vcdiff_encode((const uint8_t *)prev->data.bytes, prev->data.len,
+                                   (const uint8_t *)cur->data.bytes, cur->data.len, &n);
+    if (!d || n >= cur->data.len) {
+        free(d);
+        return false;
+    }
+    const char *text_step = cur->data.type == ABLY_DATA_STRING ? "utf-8/" : "";
+    *encoding = cur->encoding ? sbx_sprintf("%s/%svcdiff", cur->encoding, text_step)
+                              : sbx_sprintf("%svcdiff", text_step);
+    *extras = delta_extras(cur->extras, prev->id);
+    *delta = d;
+    *out = *cur;
+    out->data.type = ABLY_DATA_BINARY;
+    out->data.bytes = (char *)d;
+    out->data.len = n;
+    out->encoding = *encoding;
+    out->extras = *extras;
+    return true;
+}
+
+/* Sends stored message m to a link attached with delta=vcdiff: as a delta
+ * against the last message that link got when both have text or binary data,
+ * else whole. */
+static void send_to_delta_link(rt_link *l, const sbx_channel *ch, const sbx_stored_message *m,
+                               const ably_protocol_message *whole)
+{
+    const ably_message *prev = l->delta_has_last && l->delta_last_seq < ch->message_count
+                                   ? &ch->messages[l->delta_last_seq].msg
+                                   : NULL;
+    ably_message dm;
+    uint8_t *delta = NULL;
+    char *encoding = NULL, *extras = NULL;
+    if (prev && prev->id && delta_capable(prev) && delta_capable(&m->msg) &&
+        make_delta(prev, &m->msg, &dm, &delta, &encoding, &extras)) {
+        ably_protocol_message pm = *whole; /* borrowed fields, encoded only */
+        pm.messages = &dm;
+        rt_conn_send_pm(l->conn, &pm);
+    } else {
+        rt_conn_send_pm(l->conn, whole);
+    }
+    free(delta);
+    free(encoding);
+    free(extras);
+    l->delta_last_seq = m->seq;
+    l->delta_has_last = true;
+}
+
 void rt_on_message_appended(sbx_channel *ch, const sbx_stored_message *m)
 {
     rt_chan *rc = rt_chan_of(ch);
@@ -164,6 +244,10 @@ void rt_on_message_appended(sbx_channel *ch, const sbx_stored_message *m)
             continue;
         if (!c->echo && publisher && strcmp(publisher, c->id) == 0)
             continue; /* RTL7... echoMessages=false */
+        if (l->delta) { /* a frame of its own: deltas depend on what this link got */
+            send_to_delta_link(l, ch, m, &pm);
+            continue;
+        }
         int k = c->fmt == SBX_FMT_MSGPACK;
         if (!frames[k])
             frames[k] = rt_frame_encode(&pm, c->fmt);
@@ -171,6 +255,55 @@ void rt_on_message_appended(sbx_channel *ch, const sbx_stored_message *m)
     }
     rt_frame_release(frames[0]);
     rt_frame_release(frames[1]);
+}
+
+/* One frame per format, shared by every attached subscriber holding `mode`. */
+static void fan_out(rt_chan *rc, const ably_protocol_message *pm, uint32_t mode)
+{
+    rt_frame *frames[2] = { NULL, NULL };
+    for (size_t i = 0; i < rc->sub_count; i++) {
+        rt_conn *c = rc->subs[i]->conn;
+        if (!(rc->subs[i]->modes & mode))
+            continue;
+        int k = c->fmt == SBX_FMT_MSGPACK;
+        if (!frames[k])
+            frames[k] = rt_frame_encode(pm, c->fmt);
+        if (frames[k])
+            rt_conn_send(c, frames[k]);
+    }
+    rt_frame_release(frames[0]);
+    rt_frame_release(frames[1]);
+}
+
+void rt_broadcast_annotations(sbx_channel *ch, const ably_annotation *items, size_t n)
+{
+    rt_chan *rc = ch->rt;
+    if (!rc || !rc->sub_count || !n)
+        return;
+    char serial[32];
+    rt_chan_next_serial(rc, serial, sizeof serial);
+    ably_protocol_message pm; /* borrowed fields: encoded, never cleared */
+    memset(&pm, 0, sizeof pm);
+    ably_protocol_message_init(&pm);
+    pm.action = ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION;
+    pm.has_action = true;
+    pm.channel = ch->name;
+    pm.channel_serial = serial;
+    pm.annotations = (ably_annotation *)items;
+    pm.annotations_count = n;
+    fan_out(rc, &pm, ABLY_PROTOCOL_MESSAGE_FLAG_ANNOTATION_SUBSCRIBE);
+}
+
+void rt_broadcast_message_event(sbx_channel *ch, const ably_message *m)
+{
+    rt_chan *rc = ch->rt;
+    if (!rc || !rc->sub_count)
+        return;
+    char serial[32];
+    rt_chan_next_serial(rc, serial, sizeof serial);
+    ably_protocol_message pm;
+    message_frame(&pm, ch, m, serial);
+    fan_out(rc, &pm, ABLY_PROTOCOL_MESSAGE_FLAG_MESSAGE_SUBSCRIBE);
 }
 
 /* Sends stored message `seq` again (rewind, attach from a channelSerial). */
@@ -193,6 +326,11 @@ static size_t seq_after_serial(const rt_chan *rc, const char *channel_serial)
     while (seq > 0 && rc->serial_of_seq[seq - 1] > (uint64_t)n)
         seq--;
     return seq;
+}
+
+size_t rt_history_bound(sbx_channel *ch, const char *serial)
+{
+    return ch->rt ? seq_after_serial(ch->rt, serial) : SIZE_MAX;
 }
 
 /* ---- ATTACH / DETACH ---- */
@@ -256,11 +394,18 @@ void rt_handle_attach(rt_conn *c, const ably_protocol_message *pm)
     bool already = l->attached;
     size_t from = SIZE_MAX;
     int64_t rewind = already ? 0 : rewind_count(pm);
-    if (!already && pm->channel_serial)
+    /* Also when already attached: after a resume, clients re-attach with their
+     * channelSerial (RTN15c6, RTL4c1) and drop MESSAGEs that arrive while the
+     * channel is attaching (RTL17), so what went out queued behind CONNECTED is
+     * sent again after ATTACHED, from the client's serial on. */
+    if (pm->channel_serial)
         from = seq_after_serial(rc, pm->channel_serial);
     else if (rewind > 0)
         from = (size_t)rewind >= rc->seq_count ? 0 : rc->seq_count - (size_t)rewind;
     rt_chan_subscribe(rc, l);
+    const char *delta_param = ably_string_map_get(&pm->params, "delta");
+    l->delta = delta_param && strcmp(delta_param, "vcdiff") == 0;
+    l->delta_has_last = false; /* after an attach the first message goes whole */
 
     bool sync = rt_presence_has_members(ch) &&
                 (l->modes & ABLY_PROTOCOL_MESSAGE_FLAG_PRESENCE_SUBSCRIBE);
@@ -283,11 +428,16 @@ void rt_handle_attach(rt_conn *c, const ably_protocol_message *pm)
     reply.has_flags = true;
     if (rewind > 0)
         ably_string_map_set(&reply.params, "rewind", ably_string_map_get(&pm->params, "rewind"));
+    if (l->delta) /* granted params (RTL4k1) */
+        ably_string_map_set(&reply.params, "delta", "vcdiff");
     rt_conn_send_pm(c, &reply);
     ably_protocol_message_clear(&reply);
     if (from != SIZE_MAX && (l->modes & ABLY_PROTOCOL_MESSAGE_FLAG_MESSAGE_SUBSCRIBE))
-        for (size_t s = from; s < rc->seq_count && s < ch->message_count; s++)
-            replay(c, rc, s);
+        for (size_t s = from; s < rc->seq_count && s < ch->message_count; s++) {
+            replay(c, rc, s); /* whole: each becomes the client's base (RTL19b) */
+            l->delta_last_seq = s;
+            l->delta_has_last = true;
+        }
     if (sync)
         rt_presence_send_sync(c, rc);
 }
@@ -320,6 +470,41 @@ void rt_recheck_capabilities(rt_conn *c)
 
 /* ---- publish ---- */
 
+/* RTL32: MESSAGE frames carrying updates, deletes or appends of stored messages
+ * (routes_mutable.c rules); the ACK holds the new version serials. */
+static bool is_change(const ably_protocol_message *pm)
+{
+    const ably_message *m = pm->messages_count ? &pm->messages[0] : NULL;
+    return m && m->has_action &&
+           (m->action == ABLY_MESSAGE_ACTION_MESSAGE_UPDATE || m->action == ABLY_MESSAGE_ACTION_MESSAGE_DELETE ||
+            m->action == ABLY_MESSAGE_ACTION_MESSAGE_APPEND);
+}
+
+static void handle_changes(rt_conn *c, ably_protocol_message *pm, int64_t serial)
+{
+    size_t n = pm->messages_count;
+    char (*versions)[64] = calloc(n, sizeof *versions);
+    char **serials = calloc(n, sizeof *serials);
+    if (!versions || !serials) {
+        rt_send_nack(c, serial, 1, 500, 50000, "Out of memory");
+    } else {
+        sbx_check_error e;
+        bool ok = true;
+        for (size_t i = 0; ok && i < n; i++) {
+            const ably_message *m = &pm->messages[i];
+            ok = sbx_message_change(c->principal.app, pm->channel, &c->principal, m, m->serial, versions[i],
+                                    sizeof versions[i], &e);
+            serials[i] = versions[i];
+        }
+        if (ok)
+            rt_send_ack(c, serial, 1, serials, n);
+        else
+            rt_send_nack(c, serial, 1, e.status, e.code, e.message);
+    }
+    free(versions);
+    free(serials);
+}
+
 void rt_handle_message(rt_conn *c, ably_protocol_message *pm)
 {
     int64_t serial = pm->has_msg_serial ? pm->msg_serial : -1;
@@ -328,6 +513,10 @@ void rt_handle_message(rt_conn *c, ably_protocol_message *pm)
     const char *name = pm->channel;
     if (!name || !*name) {
         rt_send_nack(c, serial, 1, 400, 40000, "MESSAGE without a channel");
+        return;
+    }
+    if (is_change(pm)) {
+        handle_changes(c, pm, serial);
         return;
     }
     if (!sbx_cap_permits(c->principal.cap, name, SBX_OP_PUBLISH)) {
@@ -361,4 +550,30 @@ void rt_handle_message(rt_conn *c, ably_protocol_message *pm)
         rt_send_nack(c, serial, 1, 500, 50000, "Could not store the messages");
     free(serials);
     free(id_base);
+}
+
+/* ---- annotations (RTAN1c): stored and fanned out like REST ones ---- */
+
+void rt_handle_annotation(rt_conn *c, ably_protocol_message *pm)
+{
+    int64_t serial = pm->has_msg_serial ? pm->msg_serial : -1;
+    if (serial >= c->msg_serial)
+        c->msg_serial = serial + 1;
+    const char *name = pm->channel;
+    if (!name || !*name || !pm->annotations_count) {
+        rt_send_nack(c, serial, 1, 400, 40000, "ANNOTATION without a channel or annotations");
+        return;
+    }
+    if (!sbx_cap_permits(c->principal.cap, name, SBX_OP_ANNOTATION_PUBLISH)) {
+        char why[300];
+        snprintf(why, sizeof why, "Unable to perform channel operation (operation = annotation-publish, "
+                 "channel = %s): permission denied", name);
+        rt_send_nack(c, serial, 1, 401, 40160, why);
+        return;
+    }
+    sbx_check_error e;
+    if (sbx_annotations_add(c->principal.app, name, &c->principal, pm->annotations, pm->annotations_count, NULL, &e))
+        rt_send_ack(c, serial, 1, NULL, 0);
+    else
+        rt_send_nack(c, serial, 1, e.status, e.code, e.message);
 }

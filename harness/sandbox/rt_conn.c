@@ -660,6 +660,9 @@ static void handle_frame(rt_conn *c, const unsigned char *data, size_t len, bool
     case ABLY_PROTOCOL_MESSAGE_ACTION_PRESENCE:
         rt_handle_presence(c, &pm);
         break;
+    case ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION:
+        rt_handle_annotation(c, &pm);
+        break;
     case ABLY_PROTOCOL_MESSAGE_ACTION_AUTH:
         handle_auth(c, &pm);
         break;

@@ -104,6 +104,9 @@ struct rt_link {
     bool entered;               /* this connection has presence members here */
     uint32_t modes;
     size_t sub_index;           /* position in rt_chan.subs while attached */
+    bool delta;                 /* attached with params delta=vcdiff (rt_channel.c) */
+    bool delta_has_last;        /* delta_last_seq is the last message this link got */
+    size_t delta_last_seq;      /* the base of the next delta (a stored message) */
     rt_link *next;              /* in conn->links */
 };
 
@@ -142,6 +145,8 @@ void rt_chan_unsubscribe(rt_chan *rc, rt_link *l);
 void rt_handle_attach(rt_conn *c, const ably_protocol_message *pm);
 void rt_handle_detach(rt_conn *c, const ably_protocol_message *pm);
 void rt_handle_message(rt_conn *c, ably_protocol_message *pm);
+/* ANNOTATION from a client: ACK, or NACK with the sbx_annotations_add error. */
+void rt_handle_annotation(rt_conn *c, ably_protocol_message *pm);
 /* After re-authentication: channels the new capability denies get DETACHED 40160. */
 void rt_recheck_capabilities(rt_conn *c);
 /* Store hooks (rt_on_channel_freed lives in rt_conn.c: it unhooks links). */

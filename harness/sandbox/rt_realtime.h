@@ -31,4 +31,21 @@ int rt_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
  * upgrades without a Sec-WebSocket-Protocol header: set vhost info.pvo to it. */
 extern const struct lws_protocol_vhost_options rt_vhost_options;
 
+struct sbx_channel;
+/* How many of the channel's stored messages (from the oldest) went out at or
+ * before realtime channelSerial `serial` (REST history `fromSerial`, which
+ * clients send for untilAttach, RTL10b); SIZE_MAX when the serial is not one the
+ * channel has issued, so the caller keeps every message. */
+size_t rt_history_bound(struct sbx_channel *ch, const char *serial);
+
+struct ably_annotation;
+struct ably_message;
+/* Fan-out of events that are not new stored messages (routes_annotations.c):
+ * annotations in one ANNOTATION frame to subscribers holding the
+ * ANNOTATION_SUBSCRIBE mode, and a message event (MESSAGE_SUMMARY, or a new
+ * version of a message) in a MESSAGE frame to those holding SUBSCRIBE. Both only
+ * read their arguments. */
+void rt_broadcast_annotations(struct sbx_channel *ch, const struct ably_annotation *items, size_t n);
+void rt_broadcast_message_event(struct sbx_channel *ch, const struct ably_message *m);
+
 #endif

@@ -32,6 +32,21 @@ void sbx_route_stats_get(sbx_server *srv, const sbx_request *req, sbx_response *
 void sbx_route_message_get(sbx_server *srv, const sbx_request *req, sbx_response *resp);
 void sbx_route_message_update(sbx_server *srv, const sbx_request *req, sbx_response *resp);
 void sbx_route_message_versions(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+/* routes_annotations.c */
+void sbx_route_annotations_publish(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_annotations_publish_any(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_annotations_get(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+/* routes_push.c */
+void sbx_route_push_publish(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_device_get(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_device_save(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_device_remove(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_device_list(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_device_remove_where(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_subscription_list(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_subscription_save(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_subscription_remove(sbx_server *srv, const sbx_request *req, sbx_response *resp);
+void sbx_route_push_channels(sbx_server *srv, const sbx_request *req, sbx_response *resp);
 /* --- helpers routes_messages.c shares with the other message routes --- */
 
 #include "sbx_auth.h"
@@ -41,6 +56,8 @@ typedef struct {
     bool forwards;
     int64_t limit;
     int64_t cursor;      /* position to resume from (inclusive); -1 from the start */
+    const char *from_serial; /* `fromSerial` (realtime untilAttach, RTL10b): digits only, else
+                                NULL; points into the request */
 } sbx_history_query;
 
 /* start / end / direction / limit (1..1000, default 100) / cursor; answers
@@ -70,6 +87,26 @@ const char *sbx_store_message(sbx_channel *ch, ably_message *m, const char *id_b
 int sbx_encode_message_list(ably_buf *out, sbx_format fmt, const ably_message *const *items, size_t n);
 /* Sends an encoded body (taken from *body) with the Accept-negotiated type. */
 void sbx_respond_encoded(const sbx_request *req, sbx_response *resp, int status, ably_buf *body);
+
+/* --- routes_mutable.c --- */
+
+/* Applies an update / delete / append (body->action 1, 2, 5) to the message with
+ * `serial` on a mutableMessages channel, checking the namespace (93002), the
+ * message (40400), the action (40003) and the message-update/delete capability
+ * (40160); writes the new versionSerial and fans the new version out to realtime
+ * subscribers. false with *e filled. */
+bool sbx_message_change(sbx_app *app, const char *channel, const sbx_principal *p, const ably_message *body,
+                        const char *serial, char *version_serial, size_t cap, sbx_check_error *e);
+
+/* --- routes_annotations.c --- */
+
+/* Stores annotations (REST or realtime ANNOTATION frames): namespace (93002),
+ * type / action (40003), message (40400) and clientId (40012) checks, then fills
+ * id / serial / timestamp, keeps them, refreshes the messages' summaries and fans
+ * out. route_serial (may be NULL) overrides each messageSerial. The caller checks
+ * the annotation-publish capability. false with *e filled. */
+bool sbx_annotations_add(sbx_app *app, const char *channel, const sbx_principal *p, ably_annotation *items,
+                         size_t count, const char *route_serial, sbx_check_error *e);
 
 /* --- routes_batch.c --- */
 

@@ -71,6 +71,11 @@ typedef struct ably_auth_options {
     const char *token;                       /* AO2h: a token string to use as-is */
     const ably_token_details *token_details; /* AO2i: a token to use as-is */
     bool query_time;                         /* AO2g: ask Ably for the time (never stored) */
+    /* AO2j: when has_use_token_auth, true forces token auth (as authorize always
+     * does) and false, given a key here or at create, makes authorize switch the
+     * client back to Basic auth: the token is dropped and none is fetched. */
+    bool use_token_auth;
+    bool has_use_token_auth;
 } ably_auth_options;
 
 /* requestToken (RSA8): obtains a new token from the authCallback, the authUrl or by
@@ -101,6 +106,13 @@ int ably_auth_create_token_request(ably_auth *auth, const ably_token_params *par
  * one is measured once and kept (RSA10k). A token whose clientId is incompatible
  * with the client's fails with 40102 (RSA15c). Fills *out when not NULL. */
 int ably_auth_authorize(ably_auth *auth, const ably_token_params *params,
+                        const ably_auth_options *options, ably_token_details *out,
+                        ably_error *err);
+
+/* authorise (RSA10l): the deprecated alias of ably_auth_authorize; logs a
+ * deprecation warning (it will be removed in v1.0) and then does exactly what
+ * authorize does. */
+int ably_auth_authorise(ably_auth *auth, const ably_token_params *params,
                         const ably_auth_options *options, ably_token_details *out,
                         ably_error *err);
 

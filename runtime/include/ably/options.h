@@ -108,6 +108,10 @@ typedef struct ably_client_options {
     int64_t channel_retry_timeout_ms;
     int64_t realtime_request_timeout_ms;
     int64_t max_message_size;               /* until the server says otherwise (TO3l8) */
+    /* plugins.vcdiff (TO3o, PC3): decodes delta messages, e.g.
+     * ably_vcdiff_builtin_decoder() (ably/vcdiff.h). Borrowed: must outlive the
+     * client. NULL: a delta message fails its channel with 40019. */
+    const struct ably_vcdiff_decoder *vcdiff_decoder;
 
     /* --- logging (TO3b, TO3c) --- */
     ably_log_level log_level;               /* default ABLY_LOG_WARN (RSC2) */

@@ -66,7 +66,8 @@ int ably_payload_encode(ably_data *data, char **encoding, ably_cipher *cipher, a
  * still be delivered. The return is then -1 with err describing the step, for
  * the caller to log: 40013 for an unknown encoding, bad base64 / UTF-8 / JSON,
  * a missing or mismatched cipher, or a payload that does not decrypt; 40019
- * for "vcdiff", whose decoder (RTL19) is not part of this pipeline.
+ * for "vcdiff": a delta needs its channel's previous payload, so only a
+ * realtime channel applies it (RTL19, ably/vcdiff.h).
  * Returns 0 when everything was undone. */
 int ably_payload_decode(ably_data *data, char **encoding, ably_cipher *cipher, ably_error *err);
 

@@ -1,4 +1,4 @@
-/* Realtime channels (RTS, RTL) and their presence (RTP).
+/* Realtime channels (RTS, RTL), their presence (RTP) and annotations (RTAN).
  *
  *     ably_realtime_channel *ch;
  *     if (ably_realtime_channels_get(rt, "chat", NULL, &ch, &err) != 0) { ... }
@@ -247,6 +247,70 @@ bool ably_realtime_presence_sync_complete(ably_realtime_presence *p);
 /* RTP12: presence history through REST (blocking). Page of ably_presence_message. */
 int ably_realtime_presence_history(ably_realtime_presence *p, const ably_history_params *params,
                                    ably_paginated_result **out, ably_error *err);
+
+/* ---- mutable messages (RTL28, RTL31, RTL32) ---- */
+
+/* RTL28, RTL31: the same as ably_rest_channel_get_message / _get_message_versions on
+ * the REST channel of the same name (blocking; they do not touch the loop). */
+int ably_realtime_channel_get_message(ably_realtime_channel *ch, const char *serial, ably_message *out,
+                                      ably_error *err);
+int ably_realtime_channel_get_message_versions(ably_realtime_channel *ch, const char *serial,
+                                               const ably_string_map *params, ably_paginated_result **out,
+                                               ably_error *err);
+
+/* Completion of an update / delete / append: err NULL on ACK, and then res (may be NULL
+ * when the ACK carried no result) holds the version serial (RTL32d). Valid during the call. */
+typedef void (*ably_update_delete_fn)(void *ctx, const ably_error *err, const ably_update_delete_result *res);
+
+/* RTL32: sends a MESSAGE frame with one copy of `message` (whose serial is required,
+ * else cb gets 40003), action MESSAGE_UPDATE / MESSAGE_DELETE / MESSAGE_APPEND
+ * (RTL32b1), version = *operation when given (RTL32b2) and `params` in
+ * ProtocolMessage.params (RTL32e). Everything is copied before the call returns; the
+ * caller's message is never modified (RTL32c). operation, params and cb may be NULL.
+ * Like publish, fails with 90001 on a SUSPENDED or FAILED channel. */
+void ably_realtime_channel_update_message(ably_realtime_channel *ch, const ably_message *message,
+                                          const ably_message_operation *operation, const ably_string_map *params,
+                                          ably_update_delete_fn cb, void *ctx);
+void ably_realtime_channel_delete_message(ably_realtime_channel *ch, const ably_message *message,
+                                          const ably_message_operation *operation, const ably_string_map *params,
+                                          ably_update_delete_fn cb, void *ctx);
+void ably_realtime_channel_append_message(ably_realtime_channel *ch, const ably_message *message,
+                                          const ably_message_operation *operation, const ably_string_map *params,
+                                          ably_update_delete_fn cb, void *ctx);
+
+/* ---- annotations (RTL26, RTAN) ---- */
+
+typedef struct ably_realtime_annotations ably_realtime_annotations;
+
+/* RTL26: the channel's annotations object (lives inside the channel; NULL only when
+ * out of memory). */
+ably_realtime_annotations *ably_realtime_channel_annotations(ably_realtime_channel *ch);
+
+/* RTAN1: publishes `annotation` (type required, RSAN1a3: else cb gets 40003) for the
+ * message with `message_serial`, as ANNOTATION_CREATE, in an ANNOTATION frame
+ * (RTAN1c); cb (may be NULL) on ACK / NACK (RTAN1d). Copied before the call returns.
+ * RTAN2: delete is the same with ANNOTATION_DELETE. */
+void ably_realtime_annotations_publish(ably_realtime_annotations *an, const char *message_serial,
+                                       const ably_annotation *annotation, ably_channel_result_fn cb, void *ctx);
+void ably_realtime_annotations_delete(ably_realtime_annotations *an, const char *message_serial,
+                                      const ably_annotation *annotation, ably_channel_result_fn cb, void *ctx);
+/* RTAN3: ably_rest_annotations_get on the REST channel of the same name (blocking). */
+int ably_realtime_annotations_get(ably_realtime_annotations *an, const char *message_serial,
+                                  const ably_string_map *params, ably_paginated_result **out, ably_error *err);
+
+/* A received annotation, decoded. Valid only during the callback. */
+typedef void (*ably_annotation_listener)(void *ctx, const ably_annotation *annotation);
+/* RTAN4: subscribes fn to annotations of `type` (NULL: every type, RTAN4c). Attaches
+ * like ably_realtime_channel_subscribe (RTAN4d); once ATTACHED, a warning is logged
+ * when the server did not grant ANNOTATION_SUBSCRIBE (RTAN4e). Returns the id (0: out
+ * of memory). */
+uint64_t ably_realtime_annotations_subscribe(ably_realtime_annotations *an, const char *type,
+                                             ably_annotation_listener fn, void *ctx, ably_channel_result_fn attach_cb,
+                                             void *attach_ctx);
+/* RTAN5: by id, every listener of one type, or everything. */
+void ably_realtime_annotations_unsubscribe(ably_realtime_annotations *an, uint64_t listener_id);
+void ably_realtime_annotations_unsubscribe_type(ably_realtime_annotations *an, const char *type);
+void ably_realtime_annotations_unsubscribe_all(ably_realtime_annotations *an);
 
 #ifdef __cplusplus
 }

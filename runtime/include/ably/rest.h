@@ -70,6 +70,77 @@ typedef struct {
 int ably_rest_stats(ably_rest *rest, const ably_stats_params *params, ably_paginated_result **out,
                     ably_error *err);
 
+/* Stats#intervalTime (TS12p): the start of stats->interval_id ("yyyy-mm-dd:hh:mm",
+ * or the shorter "yyyy-mm-dd:hh", "yyyy-mm-dd", "yyyy-mm" of coarser units) as ms
+ * since the epoch, UTC. Returns 0, or -1 when the id is missing or malformed.
+ * Pure; thread safe. */
+int ably_stats_interval_time(const ably_stats *stats, int64_t *out_ms);
+
+/* ---- typed annotation summaries (TM7) ----
+ *
+ * A message's annotations.summary (TM8a) is kept as opaque JSON text (TM8a1) and
+ * never converted automatically (TM7a). These helpers convert, on request, the
+ * summary of one annotation type: take that type's JSON value out with
+ * ably_annotation_summary_of_type, then call the helper matching the type's
+ * aggregation (e.g. "reaction:distinct.v1" -> ably_summary_distinct_v1).
+ * Results are caller-initialised (zeroed) structs the caller frees with the
+ * matching _clear. Errors: 40000 for JSON of the wrong shape. Pure; thread safe. */
+
+/* SummaryClientIdList (TM7c1). */
+typedef struct {
+    int64_t total;       /* TM7c1a */
+    char **client_ids;   /* TM7c1b */
+    size_t client_ids_count;
+    bool clipped;        /* TM7c1c: false when absent */
+} ably_summary_client_id_list;
+
+/* SummaryClientIdCounts (TM7d1). */
+typedef struct {
+    int64_t total;              /* TM7d1a */
+    ably_number_map client_ids; /* TM7d1b: clientId -> count */
+    bool clipped;               /* TM7d1c: false when absent */
+    int64_t total_unidentified; /* TM7d1d */
+    int64_t total_client_ids;   /* TM7d1e */
+} ably_summary_client_id_counts;
+
+/* SummaryTotal (TM7e1). */
+typedef struct {
+    int64_t total; /* TM7e1a */
+} ably_summary_total;
+
+/* Dict<annotation name, SummaryClientIdList> (TM7b1, TM7b2). */
+typedef struct {
+    char **names;
+    ably_summary_client_id_list *values;
+    size_t count;
+} ably_summary_client_id_lists;
+
+/* Dict<annotation name, SummaryClientIdCounts> (TM7b3). */
+typedef struct {
+    char **names;
+    ably_summary_client_id_counts *values;
+    size_t count;
+} ably_summary_client_id_counts_map;
+
+/* The JSON text of the summary of `type` within `summary_json` (a TM8a summary)
+ * into *out (malloc'd; caller frees). Returns 1 when found, 0 when the summary
+ * has no such type (*out NULL), -1 on malformed JSON. */
+int ably_annotation_summary_of_type(const char *summary_json, const char *type, char **out, ably_error *err);
+int ably_summary_distinct_v1(const char *json, ably_summary_client_id_lists *out, ably_error *err); /* TM7b1 */
+int ably_summary_unique_v1(const char *json, ably_summary_client_id_lists *out, ably_error *err);   /* TM7b2 */
+int ably_summary_multiple_v1(const char *json, ably_summary_client_id_counts_map *out,
+                             ably_error *err);                                                     /* TM7b3 */
+int ably_summary_flag_v1(const char *json, ably_summary_client_id_list *out, ably_error *err);      /* TM7b4 */
+int ably_summary_total_v1(const char *json, ably_summary_total *out, ably_error *err);              /* TM7b5 */
+void ably_summary_client_id_list_clear(ably_summary_client_id_list *v);
+void ably_summary_client_id_lists_clear(ably_summary_client_id_lists *v);
+void ably_summary_client_id_counts_map_clear(ably_summary_client_id_counts_map *v);
+
+/* PresenceMessage#memberKey (TP3h): "connectionId:clientId", which tells apart
+ * members sharing a clientId on different connections. malloc'd (caller frees);
+ * NULL when either part is missing or out of memory. Pure; thread safe. */
+char *ably_presence_message_member_key(const ably_presence_message *m);
+
 /* A raw REST request (RSC19). `body_json` is JSON text (or NULL), sent as JSON or
  * msgpack per useBinaryProtocol. `version` > 0 overrides the X-Ably-Version header
  * (RSC19f1). An HTTP error status is not a failure: the result reports it (HP4–HP7)

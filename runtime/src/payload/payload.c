@@ -8,6 +8,7 @@
 
 #include "crypto/crypto_internal.h"
 #include "payload/payload_internal.h"
+#include "ably/vcdiff.h"
 
 #define ERR_BAD_PAYLOAD 40013 /* invalid_data_or_encoding */
 #define ERR_NO_PLUGIN 40019   /* missing_plugin */
@@ -194,8 +195,72 @@ static int undo_cipher(ably_data *data, const char *step, size_t step_len, ably_
     return 0;
 }
 
-static int undo_step(ably_data *data, const char *step, size_t len, ably_cipher *cipher, ably_error *err)
+/* ---- vcdiff (RTL19, PC3) ---- */
+
+#define ERR_DELTA 40018 /* vcdiff decode failure (RTL18a) */
+
+void ably_payload__delta_clear(ably_payload_delta *d)
 {
+    free(d->base);
+    d->base = NULL;
+    d->base_len = d->base_cap = 0;
+    d->has_base = false;
+}
+
+/* Copies the data into the base buffer, reusing it when big enough. */
+static int store_base(ably_payload_delta *d, const ably_data *data, ably_error *err)
+{
+    size_t n = data->type == ABLY_DATA_NONE ? 0 : data->len;
+    if (n > d->base_cap || !d->base) {
+        unsigned char *b = realloc(d->base, n + 1);
+        if (!b) {
+            d->has_base = false;
+            return ably_error_set(err, ERR_INTERNAL, 500, "out of memory storing a delta base"), -1;
+        }
+        d->base = b;
+        d->base_cap = n;
+    }
+    if (n)
+        memcpy(d->base, data->bytes, n);
+    d->base_len = n;
+    d->has_base = true;
+    return 0;
+}
+
+static int undo_vcdiff(ably_data *data, const char *step, size_t step_len, ably_payload_delta *d, ably_error *err)
+{
+    if (!d || !d->decoder)
+        return step_error(err, ERR_NO_PLUGIN, step, step_len, "no vcdiff decoder plugin is configured (PC3)");
+    if (!d->has_base)
+        return step_error(err, ERR_DELTA, step, step_len, "no base payload to apply the delta to");
+    if (data->type != ABLY_DATA_STRING && data->type != ABLY_DATA_BINARY)
+        return step_error(err, ERR_DELTA, step, step_len, "the delta is not binary");
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    ably_error why;
+    ably_error_init(&why);
+    if (d->decoder->decode(d->decoder->ctx, (const uint8_t *)data->bytes, data->len, d->base, d->base_len, &out,
+                           &out_len, &why) != 0 || !out) {
+        step_error(err, ERR_DELTA, step, step_len, why.message ? why.message : "the delta did not apply");
+        ably_error_clear(&why);
+        free(out);
+        return -1;
+    }
+    ably_error_clear(&why);
+    free(data->bytes);
+    data->bytes = (char *)out;
+    data->len = out_len;
+    data->type = ABLY_DATA_BINARY;
+    ably_data base_view = *data;
+    return store_base(d, &base_view, err); /* RTL19c: the direct result is the new base */
+}
+
+static int undo_step(ably_data *data, const char *step, size_t len, ably_cipher *cipher, ably_payload_delta *d,
+                     ably_error *err)
+{
+    if (step_is(step, len, "vcdiff"))
+        return undo_vcdiff(data, step, len, d, err);
+
     if (step_is(step, len, "base64"))
         return undo_base64(data, step, len, err);
     if (step_is(step, len, "utf-8"))
@@ -204,29 +269,61 @@ static int undo_step(ably_data *data, const char *step, size_t len, ably_cipher 
         return undo_json(data, step, len, err);
     if (len > 7 && memcmp(step, "cipher+", 7) == 0)
         return undo_cipher(data, step, len, cipher, err);
-    if (step_is(step, len, "vcdiff"))
-        return step_error(err, ERR_NO_PLUGIN, step, len, "delta decoding is not available here");
     return step_error(err, ERR_BAD_PAYLOAD, step, len, "unknown encoding");
 }
 
-int ably_payload_decode(ably_data *data, char **encoding, ably_cipher *cipher, ably_error *err)
+/* Whether enc has a step named `name`. */
+static bool has_step(const char *enc, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = enc; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == enc || p[-1] == '/') && (p[n] == '\0' || p[n] == '/'))
+            return true;
+    return false;
+}
+
+/* Whether the last (outermost) step of enc[0..len) is `name`. */
+static bool last_step_is(const char *enc, size_t len, const char *name)
+{
+    size_t start = len;
+    while (start > 0 && enc[start - 1] != '/')
+        start--;
+    return step_is(enc + start, len - start, name);
+}
+
+int ably_payload__decode_delta(ably_data *data, char **encoding, ably_cipher *cipher, ably_payload_delta *d,
+                               ably_error *err)
 {
     char *enc = *encoding;
+    size_t end = enc ? strlen(enc) : 0; /* enc[0..end) are the steps still applied */
+    /* RTL19b: a base stored as received, unless an outermost base64 (RTL19a)
+     * or vcdiff (RTL19c) step stores it on the way. */
+    bool has_vcdiff = d && enc && has_step(enc, "vcdiff");
+    bool base_later = end && (has_vcdiff || last_step_is(enc, end, "base64"));
+    if (d && d->track && !base_later && store_base(d, data, err) != 0)
+        return -1;
     if (!enc)
         return 0;
     if (data->type == ABLY_DATA_NONE)
         return 0; /* nothing to decode; keep the encoding as received */
 
-    size_t end = strlen(enc); /* enc[0..end) are the steps still applied */
     int rc = 0;
+    bool outermost = true;
     while (end > 0) {
         size_t start = end;
         while (start > 0 && enc[start - 1] != '/')
             start--;
-        if (undo_step(data, enc + start, end - start, cipher, err) != 0) {
+        if (undo_step(data, enc + start, end - start, cipher, d, err) != 0) {
             rc = -1;
             break;
         }
+        if (outermost && d && d->track && !has_vcdiff && step_is(enc + start, end - start, "base64") &&
+            store_base(d, data, err) != 0) { /* RTL19a */
+            rc = -1;
+            end = start > 0 ? start - 1 : 0;
+            break;
+        }
+        outermost = false;
         end = start > 0 ? start - 1 : 0;
     }
     if (end == 0 && rc == 0) {
@@ -236,6 +333,11 @@ int ably_payload_decode(ably_data *data, char **encoding, ably_cipher *cipher, a
         enc[end] = '\0'; /* RSL6b: the residual steps stay for the application */
     }
     return rc;
+}
+
+int ably_payload_decode(ably_data *data, char **encoding, ably_cipher *cipher, ably_error *err)
+{
+    return ably_payload__decode_delta(data, encoding, cipher, NULL, err);
 }
 
 /* ---- fromEncoded (TM3, TP4) ------------------------------------------------------ */

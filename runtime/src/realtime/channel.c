@@ -14,6 +14,7 @@
 #include "rest/channel_internal.h"
 #include "rest/rest_core.h"
 #include "rest/rest_internal.h"
+#include "vcdiff/vcdiff_internal.h"
 
 #define FLAG_HAS_PRESENCE (1 << 0) /* TR3a */
 #define FLAG_HAS_BACKLOG (1 << 1)  /* TR3b */
@@ -109,9 +110,13 @@ void ably_ch_free(ably_realtime_channel *ch)
     if (!ch)
         return;
     ably_presence_free(&ch->presence);
+    ably_annotations_free(ch->annotations);
     free_waiters(ch->attach_waiters);
     free_waiters(ch->detach_waiters);
     ably_cipher_free(ch->cipher);
+    ably_payload__delta_clear(&ch->delta);
+    free(ch->delta_last_id);
+    free(ch->delta_serial);
     ably_string_map_clear(&ch->params);
     ably_string_map_clear(&ch->granted_params);
     ably_string_map_clear(&ch->pub_params);
@@ -604,20 +609,93 @@ static void inherit_fields(ably_message *m, const ably_protocol_message *pm, siz
     }
 }
 
-/* Decodes each message once, in place in the frame, and hands subscribers a const
- * pointer into it (RTL7d, RTL17). */
+/* ---- deltas (RTL18-RTL21) ---- */
+
+typedef enum { DECODED, DELTA_FAILED, NO_PLUGIN } decode_outcome;
+
+/* Picks up the vcdiff plugin (PC3) and whether to keep a base for every
+ * message: when there is a plugin or the channel asked for deltas. Only then
+ * does a channel pay for copying payloads (RTL19). */
+static void delta_setup(ably_realtime_channel *ch)
+{
+    ch->delta.decoder = ably_rest_options(ch->rt->rest)->vcdiff_decoder;
+    ch->delta.track = ch->delta.decoder || ably_string_map_get(&ch->params, "delta");
+}
+
+/* RTL19, RTL20: decodes one message, applying a vcdiff step to the base. Other
+ * step failures only get logged: the message is still delivered (RSL6b). */
+static decode_outcome decode_message(ably_realtime_channel *ch, ably_message *m, ably_error *err)
+{
+    if (ably_vcdiff__is_delta(m->encoding)) {
+        if (!ch->delta.decoder) {
+            ably_error_set(err, ABLY_ERR_MISSING_PLUGIN, 400,
+                           "a vcdiff delta arrived but no vcdiff decoder plugin is configured (PC3)");
+            return NO_PLUGIN;
+        }
+        if (!ably_vcdiff__delta_from_is(m->extras, ch->delta_last_id)) { /* RTL20 */
+            ably_error_set(err, ABLY_ERR_DELTA_DECODING_FAILED, 400,
+                           "delta message %s does not follow the last message received (%s)",
+                           m->id ? m->id : "(no id)", ch->delta_last_id ? ch->delta_last_id : "none");
+            return DELTA_FAILED;
+        }
+    }
+    if (ably_payload__decode_delta(&m->data, &m->encoding, ch->cipher, &ch->delta, err) != 0) {
+        if (err->code == ABLY_ERR_MISSING_PLUGIN)
+            return NO_PLUGIN;
+        if (err->code == ABLY_ERR_DELTA_DECODING_FAILED)
+            return DELTA_FAILED;
+        ably_log_error_info(ch->rt->log, ABLY_LOG_ERROR, "channel: message decoding failed", err);
+        ably_error_clear(err);
+    }
+    if (ch->delta.track)
+        set_str(&ch->delta_last_id, m->id); /* RTL20 */
+    return DECODED;
+}
+
+/* RTL18: log 40018 (a), drop the frame (b) and reattach from the channelSerial
+ * of the last message decoded (c). A second failure while ATTACHING never gets
+ * here (RTL17), so there is one recovery at a time. */
+static void recover_from_delta_failure(ably_realtime_channel *ch, const ably_error *why)
+{
+    ably_error e;
+    ably_error_init(&e);
+    ably_error_set(&e, ABLY_ERR_DELTA_DECODING_FAILED, 400, "delta decoding failed, reattaching: %s",
+                   why->message ? why->message : "unknown");
+    ably_log_error_info(ch->rt->log, ABLY_LOG_ERROR, "channel: delta decoding failed", &e); /* RTL18a */
+    if (ch->delta_serial)
+        set_channel_serial(ch, ch->delta_serial);
+    start_attach(ch, &e);
+    ably_error_clear(&e);
+}
+
+/* Decodes every message of the frame in order (RTL21), in place, then hands
+ * subscribers a const pointer into it (RTL7d, RTL17). A delta that cannot be
+ * applied discards the whole frame (RTL18b). */
 static void on_messages(ably_realtime_channel *ch, ably_protocol_message *pm)
 {
     if (ch->state != ABLY_CHANNEL_ATTACHED)
         return; /* RTL17 */
+    delta_setup(ch);
     for (size_t i = 0; i < pm->messages_count; i++) {
         ably_message *m = &pm->messages[i];
         inherit_fields(m, pm, i);
         ably_error err;
         ably_error_init(&err);
-        if (ably_message_from_encoded(m, ch->cipher, &err) != 0) /* RSL6b: delivered anyway */
-            ably_log_error_info(ch->rt->log, ABLY_LOG_ERROR, "channel: message decoding failed", &err);
+        decode_outcome out = decode_message(ch, m, &err);
+        if (out == DELTA_FAILED) {
+            recover_from_delta_failure(ch, &err);
+        } else if (out == NO_PLUGIN) { /* PC3: no point reattaching */
+            ch->attach_after_detach = ch->detach_after_attach = false;
+            set_state(ch, ABLY_CHANNEL_FAILED, &err);
+        }
         ably_error_clear(&err);
+        if (out != DECODED)
+            return;
+    }
+    if (ch->delta.track && pm->channel_serial)
+        set_str(&ch->delta_serial, pm->channel_serial); /* RTL18c */
+    for (size_t i = 0; i < pm->messages_count; i++) {
+        ably_message *m = &pm->messages[i];
         ably_emitter_emit(&ch->msg_em, name_event(ch, m->name), invoke_message_listener, m);
         if (ch->released || ch->state != ABLY_CHANNEL_ATTACHED)
             return;
@@ -654,6 +732,9 @@ void ably_ch_on_frame(ably_realtime_channel *ch, ably_protocol_message *pm)
     case ABLY_PROTOCOL_MESSAGE_ACTION_PRESENCE:
     case ABLY_PROTOCOL_MESSAGE_ACTION_SYNC:
         ably_presence_on_frame(&ch->presence, pm);
+        break;
+    case ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION:
+        ably_annotations_on_frame(ch, pm);
         break;
     default:
         break;
@@ -742,6 +823,7 @@ struct ably_rt_publish_req {
     ably_publish_fn cb;
     ably_channel_result_fn rcb; /* presence operations: no publish result */
     void *ctx;
+    void (*free_ctx)(void *ctx); /* frees an owned ctx never answered (client destroyed) */
     struct ably_rt_publish_req *prev, *next;
 };
 
@@ -749,6 +831,8 @@ void ably_rt_publish_reqs_free(ably_rt_channels *chs)
 {
     for (struct ably_rt_publish_req *r = chs->publishes, *n; r; r = n) {
         n = r->next;
+        if (r->free_ctx)
+            r->free_ctx(r->ctx);
         free(r);
     }
     chs->publishes = NULL;
@@ -773,8 +857,8 @@ static void on_publish_ack(void *ctx, const ably_error *err, const ably_protocol
 
 /* Sends pm (taken over) with ACK tracking; exactly one of cb / rcb (or neither) is
  * called with the outcome. */
-void ably_ch_send_tracked(ably_realtime_channel *ch, ably_protocol_message *pm, ably_publish_fn cb,
-                          ably_channel_result_fn rcb, void *ctx)
+static void send_tracked(ably_realtime_channel *ch, ably_protocol_message *pm, ably_publish_fn cb,
+                         ably_channel_result_fn rcb, void *ctx, void (*free_ctx)(void *ctx))
 {
     struct ably_rt_publish_req *r = calloc(1, sizeof *r);
     if (!pm->channel)
@@ -795,11 +879,24 @@ void ably_ch_send_tracked(ably_realtime_channel *ch, ably_protocol_message *pm, 
     r->cb = cb;
     r->rcb = rcb;
     r->ctx = ctx;
+    r->free_ctx = free_ctx;
     r->next = ch->chs->publishes;
     if (r->next)
         r->next->prev = r;
     ch->chs->publishes = r;
     ably_rt_send_with_ack(ch->rt, pm, on_publish_ack, r);
+}
+
+void ably_ch_send_tracked(ably_realtime_channel *ch, ably_protocol_message *pm, ably_publish_fn cb,
+                          ably_channel_result_fn rcb, void *ctx)
+{
+    send_tracked(ch, pm, cb, rcb, ctx, NULL);
+}
+
+void ably_ch_send_tracked_owned(ably_realtime_channel *ch, ably_protocol_message *pm, ably_publish_fn cb, void *ctx,
+                                void (*free_ctx)(void *ctx))
+{
+    send_tracked(ch, pm, cb, NULL, ctx, free_ctx);
 }
 
 typedef struct {

@@ -10,6 +10,7 @@
 #ifndef ABLY_RT_CHANNELS_INTERNAL_H
 #define ABLY_RT_CHANNELS_INTERNAL_H
 
+#include "payload/payload_internal.h"
 #include "ably/realtime_channel.h"
 #include "realtime/emitter.h"
 #include "realtime/engine.h"
@@ -84,6 +85,12 @@ struct ably_realtime_channel {
     size_t names_count, names_cap;
 
     ably_realtime_presence presence;
+
+    /* deltas (RTL18-RTL21) [loop] */
+    ably_payload_delta delta;      /* plugin and base payload (RTL19) */
+    char *delta_last_id;           /* RTL20: id of the last message decoded */
+    char *delta_serial;            /* RTL18c: channelSerial of the last MESSAGE decoded */
+    struct ably_realtime_annotations *annotations; /* [mu] made on first use (annotations.c) */
 };
 
 struct ably_rt_channels {
@@ -118,8 +125,16 @@ void ably_ch_fail_waiters(ably_ch_waiter **list, const ably_error *err);
 void ably_ch_make_error(ably_error *e, int code, int status, const char *msg);
 void ably_ch_send_tracked(ably_realtime_channel *ch, ably_protocol_message *pm, ably_publish_fn cb,
                           ably_channel_result_fn rcb, void *ctx);
+/* The same with cb only, where ctx is owned by the request: free_ctx(ctx) runs if the
+ * client is destroyed before the outcome (cb itself must free ctx otherwise). */
+void ably_ch_send_tracked_owned(ably_realtime_channel *ch, ably_protocol_message *pm, ably_publish_fn cb, void *ctx,
+                                void (*free_ctx)(void *ctx));
 void ably_ch_post_implicit_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx);
 void ably_ch_inherit_presence_fields(ably_presence_message *m, const ably_protocol_message *pm, size_t index);
+
+/* ---- annotations.c ---- */
+void ably_annotations_free(struct ably_realtime_annotations *an); /* NULL is fine */
+void ably_annotations_on_frame(ably_realtime_channel *ch, ably_protocol_message *pm); /* [loop] RTAN4b */
 
 /* ---- presence.c [loop] ---- */
 void ably_presence_init(ably_realtime_presence *p, ably_realtime_channel *ch);

@@ -746,8 +746,10 @@ static void resolve_acks(ably_realtime *rt, const ably_protocol_message *pm, boo
 {
     int64_t first = pm->has_msg_serial ? pm->msg_serial : 0;
     int64_t count = pm->has_count ? pm->count : 1;
+    /* Built only when a callback needs it: an ACK (the common case) allocates nothing. */
     ably_error nack;
-    make_error(&nack, ABLY_ERR_INTERNAL_ERROR, 500, "message rejected by the server (NACK)");
+    ably_error_init(&nack);
+    bool nack_made = false;
     while (rt->pending.head) {
         ably_rt_pending *p = rt->pending.head;
         int64_t serial = p->pm.msg_serial;
@@ -756,7 +758,12 @@ static void resolve_acks(ably_realtime *rt, const ably_protocol_message *pm, boo
         rt->pending.head = p->next;
         if (!rt->pending.head)
             rt->pending.tail = NULL;
-        if (serial >= first && p->cb) { /* earlier ones were lost: they are resent on resume */
+        bool in_range = serial >= first; /* earlier ones were lost: they are resent on resume */
+        if (p->cb && !(in_range && (ack || pm->error)) && !nack_made) {
+            make_error(&nack, ABLY_ERR_INTERNAL_ERROR, 500, "message rejected by the server (NACK)");
+            nack_made = true;
+        }
+        if (in_range && p->cb) {
             if (ack)
                 p->cb(p->ctx, NULL, pm, (size_t)(serial - first));
             else

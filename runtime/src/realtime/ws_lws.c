@@ -11,6 +11,8 @@
  * LWS_PRE headroom lws needs: no allocation per frame once the buffers have grown.
  */
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,7 @@ typedef struct lws_ws {
     parked_close parked[16];
     size_t parked_count;
     lws_sorted_usec_list_t wake_sul;
+    SSL_CTX *tls;          /* the shared client SSL_CTX (one reference), or NULL */
 } lws_ws;
 
 static void conn_free(lws_conn *c)
@@ -185,6 +188,46 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* One client SSL_CTX shared by every lws_context in the process. Left to itself, lws
+ * builds a private SSL_CTX per context and loads the OS CA store into it: about 880 KB
+ * per realtime client. An SSL_CTX is safe to share across threads once configured;
+ * peer and host name verification are set per connection by lws, not on the SSL_CTX.
+ * Configured as lws configures its own; refcounted so the last client frees it. */
+static pthread_mutex_t shared_tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *shared_tls_ctx;
+static size_t shared_tls_refs;
+
+static SSL_CTX *shared_tls_acquire(void)
+{
+    pthread_mutex_lock(&shared_tls_lock);
+    if (!shared_tls_ctx) {
+        SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+        if (ctx) {
+            SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+            SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+            SSL_CTX_set_default_verify_paths(ctx); /* the OS CA store, once per process */
+        }
+        shared_tls_ctx = ctx;
+    }
+    if (shared_tls_ctx)
+        shared_tls_refs++;
+    SSL_CTX *ctx = shared_tls_ctx;
+    pthread_mutex_unlock(&shared_tls_lock);
+    return ctx;
+}
+
+static void shared_tls_release(SSL_CTX *ctx)
+{
+    if (!ctx)
+        return;
+    pthread_mutex_lock(&shared_tls_lock);
+    if (--shared_tls_refs == 0) {
+        SSL_CTX_free(shared_tls_ctx);
+        shared_tls_ctx = NULL;
+    }
+    pthread_mutex_unlock(&shared_tls_lock);
+}
+
 static int t_create(void *factory_ctx, const ably_ws_events *events, void *engine, void **out)
 {
     (void)factory_ctx;
@@ -199,8 +242,11 @@ static int t_create(void *factory_ctx, const ably_ws_events *events, void *engin
     info.fd_limit_per_thread = 8;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
+    w->tls = shared_tls_acquire(); /* NULL: lws makes its own, as before */
+    info.provided_client_ssl_ctx = w->tls;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {
+        shared_tls_release(w->tls);
         free(w);
         return -1;
     }
@@ -322,6 +368,7 @@ static void t_destroy(void *inst)
         c->close_reported = true; /* no events any more */
     w->in_service = true;         /* lws_context_destroy may still call back */
     lws_context_destroy(w->ctx);
+    shared_tls_release(w->tls); /* lws never frees a provided SSL_CTX */
     while (w->conns) { /* any lws did not destroy through WSI_DESTROY */
         lws_conn *c = w->conns;
         w->conns = c->next;

@@ -17,6 +17,7 @@
 #include "crypto/crypto_internal.h"
 #include "rest/auth_private.h"
 #include "rest/rest_internal.h"
+#include "log_internal.h"
 
 /* ---- small helpers ---- */
 
@@ -296,6 +297,7 @@ static int choose_method(ably_auth *auth, const ably_client_options *opts, ably_
     /* RSA4: token auth when asked for or when anything token-ish is given. */
     auth->token_auth = opts->use_token_auth || opts->token || opts->token_details || opts->auth_callback ||
                        opts->auth_url;
+    auth->basic_exposed = !opts->tls && !is_loopback_host(opts->endpoint) && !is_loopback_host(opts->rest_host);
     if (!auth->token_auth) {
         if (!auth->src->key) {
             ably_error_set(err, ABLY_ERR_NO_VALID_AUTHENTICATION_METHOD_PROVIDED, 401,
@@ -305,7 +307,7 @@ static int choose_method(ably_auth *auth, const ably_client_options *opts, ably_
         }
         /* RSA1: Basic auth sends the key itself, so never in clear text. Loopback
          * hosts (a local sandbox) are exempt: nothing leaves the machine. */
-        if (!opts->tls && !is_loopback_host(opts->endpoint) && !is_loopback_host(opts->rest_host)) {
+        if (auth->basic_exposed) {
             ably_error_set(err, ABLY_ERR_INVALID_USE_OF_BASIC_AUTH_OVER_NON_TLS_TRANSPORT, 401,
                            "Basic auth over plain HTTP would expose the key: enable tls or use token auth");
             return -1;
@@ -753,12 +755,49 @@ static int store_defaults(ably_auth *auth, const ably_token_params *params, auth
     return 0;
 }
 
+/* AO2j: authorize with useTokenAuth false goes back to Basic auth with the key
+ * (of the options, else the client's); the stored source becomes the key. */
+static int switch_to_basic(ably_auth *auth, auth_source *src, ably_error *err)
+{
+    if (!src->key) {
+        ably_error_set(err, ABLY_ERR_INVALID_CREDENTIALS, 401,
+                       "authorize with useTokenAuth false needs a key for Basic auth");
+        auth_source_unref(src);
+        return -1;
+    }
+    if (auth->basic_exposed) { /* RSA1, as at create */
+        ably_error_set(err, ABLY_ERR_INVALID_USE_OF_BASIC_AUTH_OVER_NON_TLS_TRANSPORT, 401,
+                       "Basic auth over plain HTTP would expose the key: enable tls or use token auth");
+        auth_source_unref(src);
+        return -1;
+    }
+    char *basic = make_header("Basic", src->key, true);
+    if (!basic) {
+        ably_error_set(err, 40000, 500, "out of memory");
+        auth_source_unref(src);
+        return -1;
+    }
+    pthread_mutex_lock(&auth->mu);
+    while (auth->fetching)
+        pthread_cond_wait(&auth->fetched, &auth->mu);
+    free(auth->basic_header);
+    auth->basic_header = basic;
+    auth_source_unref(auth->src);
+    auth->src = src; /* takes our reference */
+    drop_token(auth);
+    auth->token_auth = false;
+    pthread_mutex_unlock(&auth->mu);
+    return 0;
+}
+
 int ably_auth_authorize(ably_auth *auth, const ably_token_params *params, const ably_auth_options *options,
                         ably_token_details *out, ably_error *err)
 {
     auth_source *src = effective_source(auth, options, err);
     if (!src)
         return -1;
+    if (options && options->has_use_token_auth && !options->use_token_auth)
+        return switch_to_basic(auth, src, err);
     ably_token_params p;
     ably_token_details td;
     ably_token_details_init(&td);
@@ -808,4 +847,12 @@ int ably_auth_authorize(ably_auth *auth, const ably_token_params *params, const 
     ably_token_params_clear(&p);
     auth_source_unref(src);
     return rc;
+}
+
+int ably_auth_authorise(ably_auth *auth, const ably_token_params *params, const ably_auth_options *options,
+                        ably_token_details *out, ably_error *err)
+{
+    ably_log(ably_rest_logger(auth->rest), ABLY_LOG_WARN, NULL,
+             "authorise is deprecated and will be removed in v1.0; use authorize instead (RSA10l)");
+    return ably_auth_authorize(auth, params, options, out, err);
 }

@@ -48,6 +48,7 @@ struct ably_auth {
     bool fetching;            /* a token fetch is in progress (others wait for it) */
 
     bool token_auth;          /* RSA4: token auth rather than Basic */
+    bool basic_exposed;       /* RSA1: Basic auth would go over plain HTTP to a remote host */
     auth_source *src;         /* current token source (owned reference) */
     ably_token_params defaults;  /* stored TokenParams (RSA10g), timestamp never set */
     char *configured_client_id;  /* ClientOptions.clientId (RSA7b1), or NULL */

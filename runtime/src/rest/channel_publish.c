@@ -241,9 +241,27 @@ int ably_rest_channel_publish(ably_rest_channel *ch, const char *name, const abl
 
 /* ---- inbound (RSL6, RSP5) ---- */
 
+/* TM2s: a received message always has a version; one the wire left out (or left
+ * without serial / timestamp) takes the message's own serial and timestamp. */
+static int default_message_version(ably_message *m)
+{
+    if (!m->version) {
+        if (!(m->version = malloc(sizeof *m->version)))
+            return -1;
+        ably_message_version_init(m->version);
+    }
+    if (!m->version->serial && m->serial && !(m->version->serial = strdup(m->serial)))
+        return -1; /* TM2s1 */
+    if (!m->version->has_timestamp && m->has_timestamp) { /* TM2s2 */
+        m->version->timestamp = m->timestamp;
+        m->version->has_timestamp = true;
+    }
+    return 0;
+}
+
 int ably_decode_message_items(void *ctx, void *items, size_t count, ably_error *err)
 {
-    (void)err; /* RSL6b: a payload that does not decode is still delivered */
+    /* RSL6b: a payload that does not decode is still delivered */
     ably_rest_channel *ch = ctx;
     ably_error e = {0};
     pthread_mutex_lock(&ch->lock);
@@ -252,6 +270,12 @@ int ably_decode_message_items(void *ctx, void *items, size_t count, ably_error *
     if (rc != 0)
         ably_channel_log_decode_failure(ch->rest, ch->name, &e);
     ably_error_clear(&e);
+    ably_message *msgs = items;
+    for (size_t i = 0; i < count; i++)
+        if (default_message_version(&msgs[i]) != 0) {
+            ably_error_set(err, 40000, 500, "out of memory");
+            return -1;
+        }
     return 0;
 }
 

@@ -582,12 +582,33 @@ static int check_success_body(const ably_rest_reply *reply, ably_error *err)
     return -1;
 }
 
+/* RSA7e2: with Basic auth the key alone does not say who the client is, so a
+ * clientId from ClientOptions travels base64-encoded in X-Ably-ClientId. (With a
+ * token the identity is part of the token.) */
+static int add_client_id_header(ably_rest *r, ably_string_map *headers)
+{
+    const char *id = ably_auth_client_id(r->auth);
+    if (!id)
+        return 0;
+    size_t n = strlen(id);
+    char *b64 = malloc(codec_base64_len(n) + 1);
+    if (!b64)
+        return -1;
+    codec_base64_encode((const unsigned char *)id, n, b64);
+    b64[codec_base64_len(n)] = '\0';
+    int rc = ably_string_map_set(headers, "X-Ably-ClientId", b64);
+    free(b64);
+    return rc;
+}
+
 static int add_authorization(ably_rest *r, ably_string_map *headers, ably_error *err)
 {
     char *value = NULL;
     if (ably_auth_authorization(r->auth, &value, err) != 0)
         return -1;
     int rc = ably_string_map_set(headers, "Authorization", value);
+    if (rc == 0 && strncmp(value, "Basic ", 6) == 0)
+        rc = add_client_id_header(r, headers);
     free(value);
     if (rc != 0)
         ably_error_set(err, ABLY_ERR_INTERNAL_ERROR, 500, "out of memory");
