@@ -6,6 +6,8 @@
  *   bench_realtime e2e  N json|msgpack   publish on connection A -> receive on B
  *   bench_realtime idle N                RSS of N idle connected clients
  *   bench_realtime rest N json|msgpack   sequential REST publishes (keep-alive)
+ *   bench_realtime fanout N json|msgpack S  one publisher, S subscribers: how fast the
+ *                                        server fans N messages out (S x N deliveries)
  *
  * Where to connect comes from ABLY_KEY, ABLY_ENDPOINT, ABLY_PORT (plain ws/http).
  * Output: one line "key=value ..." per measurement, easy to grep and tabulate.
@@ -427,11 +429,61 @@ static int bench_rest(size_t n, bool msgpack)
     return 0;
 }
 
+/* ---- fanout: one publisher, S subscribers on one channel ---- */
+
+typedef struct {
+    atomic_size_t delivered;
+    size_t expected;
+    waiter w;
+} fanout_run;
+
+static void on_fanout_message(void *ctx, const ably_message *m)
+{
+    (void)m;
+    fanout_run *r = ctx;
+    if (atomic_fetch_add(&r->delivered, 1) + 1 == r->expected)
+        waiter_signal(&r->w);
+}
+
+/* Measures the server more than the client: every subscriber is a client with its
+ * own loop thread, the publisher sends a burst, and the clock stops at the last
+ * delivery anywhere. Throughput is deliveries (S x N) per second. */
+static int bench_fanout(size_t n, bool msgpack, size_t subscribers)
+{
+    const char *proto = msgpack ? "msgpack" : "json";
+    ably_realtime **subs = calloc(subscribers, sizeof *subs);
+    fanout_run r = { .expected = n * subscribers, .w = WAITER_INIT };
+    for (size_t i = 0; i < subscribers; i++) {
+        subs[i] = connect_client(msgpack, true);
+        ably_realtime_channel *ch = attached_channel(subs[i], "bench-fanout");
+        ably_realtime_channel_subscribe(ch, NULL, on_fanout_message, &r, NULL, NULL);
+    }
+    ably_realtime *pub = connect_client(msgpack, false);
+    ably_realtime_channel *ch = attached_channel(pub, "bench-fanout");
+    ably_data d = ably_data_borrow(ABLY_DATA_STRING, PAYLOAD, sizeof PAYLOAD - 1);
+    double t0 = now_us();
+    for (size_t i = 0; i < n; i++)
+        ably_realtime_channel_publish(ch, "bench", &d, NULL, NULL);
+    if (!waiter_wait(&r.w, 300))
+        fprintf(stderr, "fanout: only %zu of %zu\n", atomic_load(&r.delivered), r.expected);
+    double wall = now_us() - t0;
+    size_t got = atomic_load(&r.delivered);
+    printf("impl=c test=fanout proto=%s n=%zu subscribers=%zu delivered=%zu deliveries_per_s=%.0f "
+           "publishes_per_s=%.0f\n",
+           proto, n, subscribers, got, got / (wall / 1e6), n / (wall / 1e6));
+    ably_realtime_destroy(pub);
+    for (size_t i = 0; i < subscribers; i++)
+        ably_realtime_destroy(subs[i]);
+    free(subs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3 || !getenv("ABLY_KEY")) {
         fprintf(stderr, "usage: ABLY_KEY=.. ABLY_ENDPOINT=127.0.0.1 ABLY_PORT=.. %s ack|e2e|rest N json|msgpack\n"
-                        "       %s idle N [thread|app_driven]\n", argv[0], argv[0]);
+                        "       %s idle N [thread|app_driven]\n"
+                        "       %s fanout N json|msgpack SUBSCRIBERS\n", argv[0], argv[0], argv[0]);
         return 2;
     }
     size_t n = strtoul(argv[2], NULL, 10);
@@ -447,5 +499,7 @@ int main(int argc, char **argv)
         return bench_idle(n, strcmp(arg3, "app_driven") == 0);
     if (strcmp(argv[1], "rest") == 0)
         return bench_rest(n, msgpack);
+    if (strcmp(argv[1], "fanout") == 0)
+        return bench_fanout(n, msgpack, argc > 4 ? strtoul(argv[4], NULL, 10) : 10);
     return 2;
 }

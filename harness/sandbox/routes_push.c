@@ -203,9 +203,7 @@ void sbx_route_push_publish(sbx_server *srv, const sbx_request *req, sbx_respons
         goto done;
     }
     record_publish(p.app, body);
-    /* `{}` rather than no body: an empty answer to a request that carried a body
-     * can wedge the keep-alive connection in sbx_http.c (lws rxflow busy loop). */
-    sbx_respond_value(req, resp, 201, cJSON_CreateObject());
+    sbx_respond_empty(resp, 201); /* accepted; like Ably, no body */
 done:
     cJSON_Delete(body);
     sbx_principal_clear(&p);

@@ -304,6 +304,12 @@ void rt_broadcast_message_event(sbx_channel *ch, const ably_message *m)
     ably_protocol_message pm;
     message_frame(&pm, ch, m, serial);
     fan_out(rc, &pm, ABLY_PROTOCOL_MESSAGE_FLAG_MESSAGE_SUBSCRIBE);
+    /* The event went whole and is the client's new delta base (RTL19): the next
+     * message to a delta link goes whole too rather than as a delta against a
+     * base the client no longer holds. */
+    for (size_t i = 0; i < rc->sub_count; i++)
+        if (rc->subs[i]->delta)
+            rc->subs[i]->delta_has_last = false;
 }
 
 /* Sends stored message `seq` again (rewind, attach from a channelSerial). */

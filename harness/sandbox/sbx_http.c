@@ -17,6 +17,7 @@ typedef struct {
     sbx_response resp;
     size_t sent;
     bool active;          /* a transaction is in flight */
+    bool head_sent;       /* status line and headers written */
     bool body_too_large;
     bool awaiting_body;
 } sbx_session;
@@ -31,7 +32,7 @@ static void session_reset(sbx_session *s)
     sbx_request_clear(&s->req);
     sbx_response_clear(&s->resp);
     s->sent = 0;
-    s->active = s->body_too_large = s->awaiting_body = false;
+    s->active = s->head_sent = s->body_too_large = s->awaiting_body = false;
 }
 
 static sbx_method method_of(int lws_method)
@@ -131,7 +132,7 @@ static void read_request_head(struct lws *wsi, sbx_session *s, const char *uri)
     copy_query(wsi, &s->req);
 }
 
-static int begin_response(struct lws *wsi, sbx_session *s)
+static int write_head(struct lws *wsi, sbx_session *s)
 {
     unsigned char buf[LWS_PRE + HEADER_SPACE];
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
@@ -153,7 +154,7 @@ static int begin_response(struct lws *wsi, sbx_session *s)
         return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    lws_callback_on_writable(wsi);
+    s->head_sent = true;
     return 0;
 }
 
@@ -180,7 +181,13 @@ static int respond(struct lws *wsi, sbx_session *s)
         sbx_respond_error(&s->req, &s->resp, 500, 50000, "Handler produced no response");
     sbx_log(srv, 3, "%s -> %d", s->req.path, s->resp.status);
     s->awaiting_body = false;
-    return begin_response(wsi, s);
+    /* Everything is written from the WRITEABLE callback, and the transaction is
+     * completed in the same callback that writes its last byte. Writing the
+     * head here instead let a client see a complete empty response and send its
+     * next keep-alive request before the transaction was closed; lws 4.1 then
+     * parked those bytes and spun on them in its rxflow service. */
+    lws_callback_on_writable(wsi);
+    return 0;
 }
 
 /* Finishes the transaction; non-zero means close the connection. */
@@ -198,6 +205,16 @@ static int write_some(struct lws *wsi, sbx_session *s)
     sbx_response *r = &s->resp;
     if (!s->active || s->awaiting_body || !r->status)
         return 0;
+    if (!s->head_sent) {
+        if (write_head(wsi, s))
+            return -1;
+        if (r->body_len == 0)
+            return finish(wsi, s);
+        if (lws_send_pipe_choked(wsi)) { /* the body waits for the next WRITEABLE */
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
     if (s->sent >= r->body_len)
         return finish(wsi, s);
     size_t n = r->body_len - s->sent;

@@ -211,6 +211,51 @@ static void keep_alive_serves_several_requests(void **state)
     assert_non_null(strstr(first + 1, "HTTP/1.1 200"));
 }
 
+/* A body-carrying request answered with an empty 2xx, then the next request on
+ * the same connection, many times over: the client may send its next request
+ * the instant the empty answer is complete, which once wedged the sandbox. */
+static void keep_alive_after_empty_answer_to_a_body(void **state)
+{
+    sandbox_env *env = *state;
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char publish_url[600], time_url[600];
+    snprintf(publish_url, sizeof publish_url, "%s/push/publish", env->base_url);
+    snprintf(time_url, sizeof time_url, "%s/time", env->base_url);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    srv_buf sink = { NULL, 0 };
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    curl_easy_setopt(c, CURLOPT_USERPWD, sandbox_env_key(env, 0)->key_str);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, srv_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    const char *body = "{\"recipient\":{\"clientId\":\"bob\"},\"data\":{\"k\":\"v\"}}";
+    long status = 0, connects = 0, total_connects = 0;
+    for (int i = 0; i < 200; i++) {
+        curl_easy_setopt(c, CURLOPT_URL, publish_url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        assert_int_equal(status, 201);
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+        total_connects += connects;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, time_url);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    assert_int_equal(status, 200);
+    curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+    total_connects += connects;
+    assert_int_equal(total_connects, 1); /* all 201 requests on one connection */
+    free(sink.data);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+}
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -277,6 +322,7 @@ int main(void)
         ABLY_TEST(oversized_body_is_413, "G2"),
         ABLY_TEST(half_sent_requests_do_not_hurt, "G2"),
         ABLY_TEST(keep_alive_serves_several_requests, "G2"),
+        ABLY_TEST(keep_alive_after_empty_answer_to_a_body, "G2"),
         ABLY_TEST(starts_fast_and_stops_cleanly, "G2"),
         ABLY_TEST(bad_arguments_exit_with_usage, "G2"),
     };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +67,8 @@ proxy_env *proxy_env_start(const char *sandbox_bin, const sandbox_env *sbx)
         return NULL;
     }
     if (pid == 0) {
+        /* A test killed by its timeout must not leave the server running. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);
