@@ -10,7 +10,6 @@
 
 #include "ably/realtime_channel.h"
 
-#include <libwebsockets.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -196,7 +195,6 @@ static int run_realtime(const cli_args *a, const ably_client_options *opts, cons
         return cli_fail(a, CLI_EFAIL, 40000, "out of memory");
     s->args = a;
     s->channel = channel;
-    lws_set_log_level(LLL_ERR, NULL); /* libwebsockets' start-up notices are noise here */
     ably_client_options o = *opts;
     o.auto_connect = false; /* listeners first, so no state change is missed */
     ably_realtime *rt = NULL;

@@ -224,7 +224,10 @@ typedef struct ably_ws_transport {
     void *factory_ctx;
 } ably_ws_transport;
 
-/* The default transport: libwebsockets client with OpenSSL TLS. */
+/* The default transport: libwebsockets client with OpenSSL TLS. libwebsockets logs
+ * process-wide; the first client made with this transport limits that log to
+ * errors (its notices are noise to a library user). An application that wants
+ * more calls lws_set_log_level itself after creating its first client. */
 const ably_ws_transport *ably_ws_transport_lws(void);
 
 /* ---- creation ---- */

@@ -228,9 +228,21 @@ static void shared_tls_release(SSL_CTX *ctx)
     pthread_mutex_unlock(&shared_tls_lock);
 }
 
+/* lws logs process-wide, to stderr, with start-up notices on every context. The
+ * library reports what matters through its own log and state events, so only lws's
+ * errors stay; set once, before the first context, so an application that calls
+ * lws_set_log_level itself afterwards keeps its choice. */
+static pthread_once_t quiet_lws_once = PTHREAD_ONCE_INIT;
+
+static void quiet_lws(void)
+{
+    lws_set_log_level(LLL_ERR, NULL);
+}
+
 static int t_create(void *factory_ctx, const ably_ws_events *events, void *engine, void **out)
 {
     (void)factory_ctx;
+    pthread_once(&quiet_lws_once, quiet_lws);
     lws_ws *w = calloc(1, sizeof *w);
     if (!w)
         return -1;
