@@ -525,7 +525,7 @@ int main(void)
         ABLY_TEST(binary_protocol_and_echo_defaults, "RTN2a RTN2b TO3f"),
         ABLY_TEST(transport_params_are_sent_and_win, "RTC1f RTC1f1"),
         ABLY_TEST(heartbeats_param_follows_ping_frame_visibility, "RTN23b"),
-        ABLY_TEST(token_auth_sends_access_token_and_plain_ws, "RTN2e TO3d"),
+        ABLY_TEST(token_auth_sends_access_token_and_plain_ws, "RTN2e TO3d RSA3c"),
         ABLY_TEST(state_changes_carry_previous_current_event, "RTN4 RTN4a RTN4b RTN4d RTN4e TA1 TA2 TA5 RTN6"),
         ABLY_TEST(id_and_key_set_on_connect_and_cleared_on_close, "RTN8a RTN9a RTN8d RTN9d RTN21"),
         ABLY_TEST(each_connection_gets_its_own_id_and_key, "RTN8b RTN9b RTN11d"),
