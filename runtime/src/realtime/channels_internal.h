@@ -14,6 +14,7 @@
 #include "ably/realtime_channel.h"
 #include "realtime/emitter.h"
 #include "realtime/engine.h"
+#include "realtime/presence_map.h" /* ably_presence_map (RTP2) [loop] */
 
 typedef struct ably_rt_channels ably_rt_channels;
 
@@ -24,19 +25,12 @@ typedef struct ably_ch_waiter {
     struct ably_ch_waiter *next;
 } ably_ch_waiter;
 
-/* The presence map (RTP2) [loop]: members keyed by memberKey (connectionId:clientId). */
-typedef struct {
-    ably_presence_message *items; /* owned; action normalised to PRESENT (RTP2d) */
-    size_t count, cap;
-    bool syncing;                  /* RTP18: a SYNC is in progress */
-    bool *residual;                /* per item, during a sync: not yet seen (RTP19) */
-} ably_presence_map;
-
 struct ably_realtime_presence {
     ably_realtime_channel *ch;
     ably_emitter em;               /* events keyed by presence action */
     ably_presence_map members;     /* [loop] RTP2 */
     ably_presence_map local;       /* [loop] RTP17: this connection's members, keyed by clientId */
+    char *sync_seq;                /* [loop] RTP18a: sequence id of the SYNC in progress, if known */
     bool sync_complete;            /* [loop] RTP13 */
     bool pub_sync_complete;        /* [mu] */
     struct ably_presence_get_req *gets;        /* [loop] waiting for the sync (RTP11c1) */

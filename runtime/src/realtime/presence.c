@@ -1,4 +1,4 @@
-/* Realtime presence (RTP): the presence map with its newness rules (RTP2), SYNC
+/* Realtime presence (RTP): the presence maps fed (RTP2; the map is presence_map.c), SYNC
  * (RTP18, RTP19), local members and re-entry (RTP17), enter / update / leave with ACKs
  * and channel-level queueing (RTP8–RTP10, RTP14–RTP16), get (RTP11), subscribe (RTP6)
  * and history (RTP12). Loop thread, except the public wrappers that post commands. */
@@ -30,144 +30,7 @@ typedef struct ably_presence_pending {
     struct ably_presence_pending *next;
 } pending;
 
-/* ---- the map (RTP2) ---- */
-
 static bool same_str(const char *a, const char *b) { return a && b ? strcmp(a, b) == 0 : a == b; }
-
-static ssize_t map_find(const ably_presence_map *m, const ably_presence_message *msg, bool by_client_only)
-{
-    for (size_t i = 0; i < m->count; i++) {
-        const ably_presence_message *it = &m->items[i];
-        if (same_str(it->client_id, msg->client_id) &&
-            (by_client_only || same_str(it->connection_id, msg->connection_id)))
-            return (ssize_t)i;
-    }
-    return -1;
-}
-
-/* RTP2b2: "connId:msgSerial:index" ids; false when the id does not have that shape. */
-static bool parse_id(const char *id, long long *serial, long long *index)
-{
-    const char *last = id ? strrchr(id, ':') : NULL;
-    if (!last || last == id)
-        return false;
-    const char *prev = last - 1;
-    while (prev > id && *prev != ':')
-        prev--;
-    if (*prev != ':')
-        return false;
-    char *end;
-    *serial = strtoll(prev + 1, &end, 10);
-    if (end != last)
-        return false;
-    *index = strtoll(last + 1, &end, 10);
-    return *end == '\0';
-}
-
-static bool synthesized(const ably_presence_message *m) /* RTP2b1 */
-{
-    return !m->id || !m->connection_id || strncmp(m->id, m->connection_id, strlen(m->connection_id)) != 0;
-}
-
-/* RTP2b: whether `in` is newer than `old`. */
-static bool newer(const ably_presence_message *in, const ably_presence_message *old)
-{
-    long long s1, i1, s2, i2;
-    if (synthesized(in) || synthesized(old) || !parse_id(in->id, &s1, &i1) || !parse_id(old->id, &s2, &i2))
-        return in->timestamp >= old->timestamp; /* RTP2b1 */
-    return s1 != s2 ? s1 > s2 : i1 > i2;          /* RTP2b2 */
-}
-
-static int map_reserve(ably_presence_map *m)
-{
-    if (m->count < m->cap)
-        return 0;
-    size_t cap = m->cap ? m->cap * 2 : 8;
-    ably_presence_message *items = realloc(m->items, cap * sizeof *items);
-    if (!items)
-        return -1;
-    m->items = items;
-    bool *res = realloc(m->residual, cap * sizeof *res);
-    if (!res)
-        return -1;
-    m->residual = res;
-    m->cap = cap;
-    return 0;
-}
-
-static void map_remove_at(ably_presence_map *m, size_t i)
-{
-    ably_presence_message_clear(&m->items[i]);
-    m->count--;
-    if (i < m->count) {
-        m->items[i] = m->items[m->count];
-        m->residual[i] = m->residual[m->count];
-    }
-}
-
-static void map_clear(ably_presence_map *m)
-{
-    for (size_t i = 0; i < m->count; i++)
-        ably_presence_message_clear(&m->items[i]);
-    m->count = 0;
-    m->syncing = false;
-}
-
-static void map_free(ably_presence_map *m)
-{
-    map_clear(m);
-    free(m->items);
-    free(m->residual);
-    memset(m, 0, sizeof *m);
-}
-
-/* Stores a copy of msg under `action`, replacing slot i (or appending when i < 0). */
-static int map_store(ably_presence_map *m, ssize_t i, const ably_presence_message *msg, ably_presence_action action)
-{
-    ably_presence_message copy;
-    if (ably_presence_message_copy(&copy, msg, NULL) != 0)
-        return -1;
-    copy.action = action;
-    copy.has_action = true;
-    if (i < 0) {
-        if (map_reserve(m) != 0) {
-            ably_presence_message_clear(&copy);
-            return -1;
-        }
-        i = (ssize_t)m->count++;
-    } else {
-        ably_presence_message_clear(&m->items[i]);
-    }
-    m->items[i] = copy;
-    m->residual[i] = false;
-    return 0;
-}
-
-/* RTP2c–RTP2h: applies msg; returns true when it changed the map (and is emitted). */
-static bool map_put(ably_presence_map *m, const ably_presence_message *msg, bool by_client_only)
-{
-    ssize_t i = map_find(m, msg, by_client_only);
-    if (i >= 0) {
-        m->residual[i] = false; /* RTP19: seen during this sync */
-        if (!newer(msg, &m->items[i]))
-            return false; /* RTP2a */
-    }
-    switch (msg->action) {
-    case ABLY_PRESENCE_ACTION_ENTER:
-    case ABLY_PRESENCE_ACTION_UPDATE:
-    case ABLY_PRESENCE_ACTION_PRESENT: /* RTP2d */
-        return map_store(m, i, msg, ABLY_PRESENCE_ACTION_PRESENT) == 0;
-    case ABLY_PRESENCE_ACTION_LEAVE:
-        if (i < 0)
-            return !m->syncing; /* nothing to remove; still an event outside a sync */
-        if (m->syncing) /* RTP2h2a */
-            return map_store(m, i, msg, ABLY_PRESENCE_ACTION_ABSENT) == 0;
-        map_remove_at(m, (size_t)i); /* RTP2h1 */
-        return true;
-    default:
-        return false;
-    }
-}
 
 /* ---- init / free ---- */
 
@@ -175,6 +38,7 @@ void ably_presence_init(ably_realtime_presence *p, ably_realtime_channel *ch)
 {
     memset(p, 0, sizeof *p);
     p->ch = ch;
+    ably_presence_map_init(&p->local, true); /* RTP17h */
     ably_emitter_init(&p->em);
 }
 
@@ -201,8 +65,10 @@ static void free_gets(get_req *g)
 
 void ably_presence_free(ably_realtime_presence *p)
 {
-    map_free(&p->members);
-    map_free(&p->local);
+    ably_presence_map_free(&p->members);
+    ably_presence_map_free(&p->local);
+    free(p->sync_seq);
+    p->sync_seq = NULL;
     free_pending(p->queued);
     free_gets(p->gets);
     p->queued = NULL;
@@ -271,41 +137,48 @@ static void answer_gets(ably_realtime_presence *p)
 
 /* ---- sync (RTP18, RTP19) ---- */
 
-static void start_sync(ably_realtime_presence *p)
+static void set_sync_seq(ably_realtime_presence *p, const char *seq, size_t len)
 {
-    if (p->members.syncing)
-        return;
-    p->members.syncing = true;
-    for (size_t i = 0; i < p->members.count; i++)
-        p->members.residual[i] = true;
+    free(p->sync_seq);
+    p->sync_seq = seq ? strndup(seq, len) : NULL;
 }
 
-/* RTP18b, RTP19, RTP2h2b: members not seen leave; ABSENT ones go. */
+/* Begins a sync, discarding any in flight (RTP18a); its sequence id comes with the SYNC. */
+static void start_sync(ably_realtime_presence *p)
+{
+    set_sync_seq(p, NULL, 0);
+    ably_presence_map_start_sync(&p->members);
+}
+
+/* RTP18b, RTP19, RTP2h2b: ABSENT members go silently, those not seen leave. */
 static void end_sync(ably_realtime_presence *p)
 {
-    ably_presence_map *m = &p->members;
-    m->syncing = false;
-    for (size_t i = 0; i < m->count;) {
-        if (m->residual[i] && m->items[i].action == ABLY_PRESENCE_ACTION_PRESENT) {
-            ably_presence_message gone = m->items[i];
-            m->count--;
-            if (i < m->count) {
-                m->items[i] = m->items[m->count];
-                m->residual[i] = m->residual[m->count];
-            }
-            gone.action = ABLY_PRESENCE_ACTION_LEAVE; /* RTP19: a synthesized LEAVE */
-            emit(p, &gone);
-            ably_presence_message_clear(&gone);
-            continue;
-        }
-        if (m->items[i].action == ABLY_PRESENCE_ACTION_ABSENT) {
-            map_remove_at(m, i);
-            continue;
-        }
-        i++;
+    ably_presence_message *leaves;
+    size_t n = ably_presence_map_end_sync(&p->members, ably_rt_now(p->ch->rt), &leaves);
+    set_sync_seq(p, NULL, 0);
+    for (size_t i = 0; i < n; i++) {
+        emit(p, &leaves[i]); /* RTP19: the synthesized LEAVE */
+        ably_presence_message_clear(&leaves[i]);
     }
+    free(leaves);
     set_sync_complete(p, true);
     answer_gets(p);
+}
+
+/* RTP18a, RTP18c: a SYNC page with channelSerial "<sequence id>:<cursor>" (or none,
+ * when the sync is in this one message) continues the sync of that sequence or starts
+ * a new one. Returns whether this page ends the sync: an empty cursor (RTP18b). */
+static bool on_sync_page(ably_realtime_presence *p, const char *channel_serial)
+{
+    const char *colon = channel_serial ? strchr(channel_serial, ':') : NULL;
+    size_t seq_len = colon ? (size_t)(colon - channel_serial) : channel_serial ? strlen(channel_serial) : 0;
+    bool other_seq = p->sync_seq && (!channel_serial || strlen(p->sync_seq) != seq_len ||
+                                     strncmp(p->sync_seq, channel_serial, seq_len) != 0);
+    if (!p->members.syncing || other_seq)
+        start_sync(p);
+    if (channel_serial)
+        set_sync_seq(p, channel_serial, seq_len);
+    return !colon || !colon[1];
 }
 
 /* ---- incoming frames ---- */
@@ -322,26 +195,19 @@ void ably_ch_inherit_presence_fields(ably_presence_message *m, const ably_protoc
     }
 }
 
+/* RTP17b: this connection's members also go to the clientId-keyed local map (which
+ * ignores synthesized leaves itself). */
 static void track_local(ably_realtime_presence *p, const ably_presence_message *msg)
 {
     const char *conn = p->ch->rt->connection_id;
-    if (!conn || !same_str(msg->connection_id, conn))
-        return; /* RTP17: only this connection's members */
-    if (msg->action == ABLY_PRESENCE_ACTION_LEAVE) {
-        ssize_t i = map_find(&p->local, msg, true);
-        if (i >= 0)
-            map_remove_at(&p->local, (size_t)i);
-        return;
-    }
-    ssize_t i = map_find(&p->local, msg, true);
-    map_store(&p->local, i, msg, ABLY_PRESENCE_ACTION_PRESENT);
+    if (conn && same_str(msg->connection_id, conn))
+        ably_presence_map_apply(&p->local, msg);
 }
 
 void ably_presence_on_frame(ably_realtime_presence *p, ably_protocol_message *pm)
 {
     bool sync = pm->action == ABLY_PROTOCOL_MESSAGE_ACTION_SYNC;
-    if (sync)
-        start_sync(p);
+    bool sync_ends = sync && on_sync_page(p, pm->channel_serial);
     for (size_t i = 0; i < pm->presence_count; i++) {
         ably_presence_message *m = &pm->presence[i];
         ably_ch_inherit_presence_fields(m, pm, i);
@@ -350,16 +216,12 @@ void ably_presence_on_frame(ably_realtime_presence *p, ably_protocol_message *pm
         if (ably_presence_message_from_encoded(m, p->ch->cipher, &err) != 0)
             ably_log_error_info(p->ch->rt->log, ABLY_LOG_ERROR, "presence: decoding failed", &err);
         ably_error_clear(&err);
-        if (!sync)
-            track_local(p, m);
-        if (map_put(&p->members, m, false))
-            emit(p, m); /* RTP2g, with the message's own action */
+        track_local(p, m);
+        if (ably_presence_map_apply(&p->members, m))
+            emit(p, m); /* RTP2d1, RTP2h1a: with the message's own action */
     }
-    if (sync) { /* RTP18a/b/c: the cursor after ':' is empty on the last page */
-        const char *cursor = pm->channel_serial ? strchr(pm->channel_serial, ':') : NULL;
-        if (!cursor || !cursor[1])
-            end_sync(p);
-    }
+    if (sync_ends)
+        end_sync(p);
 }
 
 /* ---- sending ---- */
@@ -498,8 +360,9 @@ void ably_presence_on_channel_state(ably_realtime_presence *p, const ably_channe
                            "the channel was detached or failed");
         flush_queue(p, c->reason ? c->reason : &e);
         fail_gets(p, c->reason ? c->reason : &e);
-        map_clear(&p->members);
-        map_clear(&p->local);
+        ably_presence_map_clear(&p->members); /* no LEAVE events: their state is unknown */
+        ably_presence_map_clear(&p->local);   /* nothing to re-enter later */
+        set_sync_seq(p, NULL, 0);
         set_sync_complete(p, false);
         ably_error_clear(&e);
         break;
