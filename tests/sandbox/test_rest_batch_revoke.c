@@ -228,10 +228,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         ABLY_TEST(batch_presence_across_channels, "RSC24 BGR2"),
         ABLY_TEST(batch_presence_reports_denied_channel, "RSC24 BGR2 BGF2"),
-        ABLY_TEST(revoked_token_stops_working, "RSA17g RSA17b RSA17c TRS2"),
+        ABLY_TEST(revoked_token_stops_working, "RSA17g RSA17b RSA17c TRS2 TRS2a TRS2b TRS2c"),
         ABLY_TEST(revoke_refused_with_token_auth, "RSA17d"),
         ABLY_TEST(revoke_with_issued_before_and_margin, "RSA17e RSA17f"),
-        ABLY_TEST(revoke_mixed_success_and_failure, "RSA17c TRF2"),
+        ABLY_TEST(revoke_mixed_success_and_failure, "RSA17c TRF2 TRF2a TRF2b"),
     };
     return cmocka_run_group_tests_name("sandbox_rest_batch_revoke", tests, rest_group_setup, rest_group_teardown);
 }

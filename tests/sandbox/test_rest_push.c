@@ -1,7 +1,8 @@
 /* Push admin against the sandbox (RSH1). Ports uts/rest/integration/push_admin.md
  * (publish, device registrations, channel subscriptions) with JSON and msgpack.
- * push_channels.md (RSH7, channel.push) needs a LocalDevice, which this client
- * does not have yet. keys[1] of test-app-setup.json is the push admin key
+ * push_channels.md (RSH7, channel.push): the clientId forms, acting for the
+ * client's own clientId (this client has no LocalDevice, so no device forms).
+ * keys[1] of test-app-setup.json is the push admin key
  * (push-admin on pushenabled:admin:*); keys[3] only subscribes. */
 #include "test_rest_support.h"
 
@@ -255,6 +256,72 @@ static void subscriptions_round_trip(void **state)
     }
 }
 
+/* A client with key 0 and `client_id`. */
+static ably_rest *rest_with_client_id(const sandbox_env *env, const char *client_id, bool binary)
+{
+    ably_client_options opts;
+    ably_client_options_init(&opts);
+    opts.key = sandbox_env_key(env, 0)->key_str;
+    opts.client_id = client_id;
+    return rest_create(env, &opts, binary);
+}
+
+/* How many subscriptions the admin API lists for channel + clientId. */
+static size_t client_subscriptions(ably_rest *rest, const char *channel, const char *client)
+{
+    ably_error err = {0};
+    ably_paginated_result *page = NULL;
+    ably_string_map q = params_of("channel", channel, "clientId", client);
+    REST_OK(ably_push_channel_subscriptions_list(rest, &q, &page, &err), &err);
+    ably_string_map_clear(&q);
+    size_t n = 0;
+    ably_paginated_result_push_subscriptions(page, &n);
+    if (n)
+        assert_true(page_has_subscription(page, channel, NULL, client));
+    ably_paginated_result_free(page);
+    return n;
+}
+
+/* rest/integration/RSH7b/subscribe-unsubscribe-client-0, with listSubscriptions
+ * (RSH7e) seeing the client's subscription but not another client's. */
+static void push_channel_client_round_trip(void **state)
+{
+    sandbox_env *env = *state;
+    for (int binary = 0; binary < 2; binary++) {
+        char channel[128], client[128];
+        rest_channel_name(channel, sizeof channel, "pushenabled:test-rsh7b", binary);
+        rest_channel_name(client, sizeof client, "test-client-pushchan", binary);
+        ably_rest *rest = rest_with_client_id(env, client, binary);
+        ably_error err = {0};
+        ably_rest_channel *ch = NULL;
+        REST_OK(ably_rest_channels_get(rest, channel, NULL, &ch, &err), &err);
+
+        REST_OK(ably_rest_channel_push_subscribe_client(ch, &err), &err);
+        assert_int_equal(client_subscriptions(rest, channel, client), 1);
+
+        /* another client's subscription on the same channel */
+        ably_push_channel_subscription other;
+        ably_push_channel_subscription_init(&other);
+        other.channel = channel;
+        other.client_id = "someone-else";
+        REST_OK(ably_push_channel_subscriptions_save(rest, &other, NULL, &err), &err);
+        ably_paginated_result *page = NULL;
+        REST_OK(ably_rest_channel_push_list_subscriptions(ch, NULL, &page, &err), &err);
+        size_t n = 0;
+        ably_paginated_result_push_subscriptions(page, &n);
+        assert_int_equal(n, 1);
+        assert_true(page_has_subscription(page, channel, NULL, client));
+        ably_paginated_result_free(page);
+
+        REST_OK(ably_rest_channel_push_unsubscribe_client(ch, &err), &err);
+        assert_int_equal(client_subscriptions(rest, channel, client), 0);
+        assert_int_equal(client_subscriptions(rest, channel, "someone-else"), 1);
+        REST_OK(ably_push_channel_subscriptions_remove(rest, &other, &err), &err);
+        ably_error_clear(&err);
+        ably_rest_destroy(rest);
+    }
+}
+
 /* Without push-admin, Ably refuses with 40160. */
 static void push_admin_needs_capability(void **state)
 {
@@ -281,6 +348,7 @@ int main(void)
         ABLY_TEST(device_list_pages_and_remove_where, "RSH1b2 RSH1b5 PCD3"),
         ABLY_TEST(subscriptions_round_trip, "RSH1c1 RSH1c2 RSH1c3 RSH1c4 RSH1c5 PCS2 PCS3 PCS4"),
         ABLY_TEST(push_admin_needs_capability, "RSH1"),
+        ABLY_TEST(push_channel_client_round_trip, "RSH7b RSH7b2 RSH7d RSH7d2 RSH7e"),
     };
     return cmocka_run_group_tests_name("sandbox_rest_push", tests, rest_group_setup, rest_group_teardown);
 }

@@ -1,5 +1,6 @@
 /* revokeTokens (RSA17) on the mock HTTP transport. Port of
  * uts/rest/unit/auth/revoke_tokens.md. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +160,79 @@ static void envelope_with_failures(void **state)
     assert_non_null(strstr(bad->error->message, "Invalid target type"));
 }
 
+/* rest/unit/TRS2/success-result-attributes-0: a success result (an outcome with
+ * no error) carries its target, issuedBefore and appliesAt. The standalone
+ * TokenRevocationSuccessResult type decodes the same fields from either format. */
+static void success_result_attributes(void **state)
+{
+    fx *f = *state;
+    create(f);
+    static const char one[] = "{\"target\":\"clientId:alice\",\"issuedBefore\":1700000000000,"
+                              "\"appliesAt\":1700000001000}";
+    mock_http_queue_json(f->m, 200, ONE_SUCCESS);
+    assert_int_equal(revoke(f, &alice, 1, NULL), 0);
+    assert_int_equal(f->result.results_count, 1);
+    const ably_token_revocation_outcome *s = &f->result.results[0];
+    assert_null(s->error); /* a success */
+    assert_string_equal(s->target, "clientId:alice");
+    assert_true(s->has_issued_before);
+    assert_int_equal(s->issued_before, 1700000000000LL);
+    assert_true(s->has_applies_at);
+    assert_int_equal(s->applies_at, 1700000001000LL);
+
+    ably_buf mp;
+    ably_buf_init(&mp);
+    assert_int_equal(mock_json_to_msgpack(one, &mp), 0);
+    for (int binary = 0; binary < 2; binary++) {
+        ably_token_revocation_success_result r;
+        ably_token_revocation_success_result_init(&r);
+        int rc = binary ? ably_token_revocation_success_result_from_msgpack(&r, mp.data, mp.len, &f->err)
+                        : ably_token_revocation_success_result_from_json(&r, one, strlen(one), &f->err);
+        assert_int_equal(rc, 0);
+        assert_string_equal(r.target, "clientId:alice");
+        assert_true(r.has_issued_before && r.has_applies_at);
+        assert_int_equal(r.issued_before, 1700000000000LL);
+        assert_int_equal(r.applies_at, 1700000001000LL);
+        ably_token_revocation_success_result_clear(&r);
+    }
+    ably_buf_free(&mp);
+}
+
+/* rest/unit/TRF2/failure-result-attributes-0: a failure result carries its target
+ * and an ErrorInfo; so does the standalone TokenRevocationFailureResult type. */
+static void failure_result_attributes(void **state)
+{
+    fx *f = *state;
+    create(f);
+    static const char one[] = "{\"target\":\"invalidType:abc\",\"error\":{\"code\":40000,\"statusCode\":400,"
+                              "\"message\":\"Invalid target type\"}}";
+    char envelope[256];
+    snprintf(envelope, sizeof envelope, "{\"successCount\":0,\"failureCount\":1,\"results\":[%s]}", one);
+    mock_http_queue_json(f->m, 200, envelope);
+    ably_token_revocation_target_specifier t = {"invalidType", "abc"};
+    assert_int_equal(revoke(f, &t, 1, NULL), 0);
+    assert_int_equal(f->result.success_count, 0);
+    assert_int_equal(f->result.failure_count, 1);
+    assert_int_equal(f->result.results_count, 1);
+    const ably_token_revocation_outcome *bad = &f->result.results[0];
+    assert_string_equal(bad->target, "invalidType:abc");
+    assert_non_null(bad->error); /* a failure */
+    assert_int_equal(bad->error->code, 40000);
+    assert_int_equal(bad->error->status_code, 400);
+    assert_non_null(strstr(bad->error->message, "Invalid target type"));
+    assert_false(bad->has_applies_at);
+
+    ably_token_revocation_failure_result r;
+    ably_token_revocation_failure_result_init(&r);
+    assert_int_equal(ably_token_revocation_failure_result_from_json(&r, one, strlen(one), &f->err), 0);
+    assert_string_equal(r.target, "invalidType:abc");
+    assert_non_null(r.error);
+    assert_int_equal(r.error->code, 40000);
+    assert_int_equal(r.error->status_code, 400);
+    assert_non_null(strstr(r.error->message, "Invalid target type"));
+    ably_token_revocation_failure_result_clear(&r);
+}
+
 static void msgpack_round_trip(void **state)
 {
     fx *f = *state;
@@ -217,6 +291,8 @@ int main(void)
         T(issued_before_and_reauth_margin, "RSA17e RSA17f"),
         T(bare_array_result_is_counted, "RSA17c BAR2 TRS2"),
         T(envelope_with_failures, "RSA17c BAR2 TRF2"),
+        T(success_result_attributes, "TRS1 TRS2 TRS2a TRS2b TRS2c"),
+        T(failure_result_attributes, "TRF1 TRF2 TRF2a TRF2b"),
         T(msgpack_round_trip, "RSA17g RSA17c"),
         T(token_auth_client_is_refused, "RSA17d"),
         T(server_error_propagated, "RSA17"),

@@ -261,7 +261,8 @@ static void status_encodes_name(void **state)
     fx_free(f);
 }
 
-/* rest/unit/CHM2/parses-all-metrics-fields-0, CHM2/zero-and-missing-metrics-1 */
+/* rest/unit/CHM2/parses-all-metrics-fields-0 (ChannelDetails, ChannelStatus,
+ * ChannelOccupancy and ChannelMetrics with every attribute), CHM2/zero-and-missing-metrics-1 */
 static void status_metrics_fields(void **state)
 {
     (void)state;
@@ -273,6 +274,11 @@ static void status_metrics_fields(void **state)
     ably_rest_channel *ch = fx_channel(f, "test-CHM2-all-fields");
     ably_channel_details d = {0};
     assert_int_equal(ably_rest_channel_status(ch, &d, &f->err), 0);
+    assert_string_equal(d.channel_id, "test-CHM2-all-fields"); /* CHD2a */
+    assert_non_null(d.status);                                  /* CHD2b */
+    assert_true(d.status->has_is_active && d.status->is_active); /* CHS2a */
+    assert_non_null(d.status->occupancy);                        /* CHS2b */
+    assert_non_null(d.status->occupancy->metrics);               /* CHO2a */
     const ably_channel_metrics *m = d.status->occupancy->metrics;
     assert_int_equal(m->connections, 10);
     assert_int_equal(m->presence_connections, 7);
@@ -289,11 +295,16 @@ static void status_metrics_fields(void **state)
              "\"connections\":0,\"presenceConnections\":0,\"presenceMembers\":0,\"presenceSubscribers\":0,"
              "\"publishers\":0,\"subscribers\":0}}}}");
     assert_int_equal(ably_rest_channel_status(ch, &d, &f->err), 0);
+    assert_string_equal(d.channel_id, "test-CHM2-defaults");
     assert_true(d.status->has_is_active);
     assert_false(d.status->is_active);
     m = d.status->occupancy->metrics;
     assert_true(m->has_connections);
     assert_int_equal(m->connections, 0);
+    assert_int_equal(m->presence_connections, 0);
+    assert_int_equal(m->presence_members, 0);
+    assert_int_equal(m->presence_subscribers, 0);
+    assert_int_equal(m->publishers, 0);
     assert_int_equal(m->subscribers, 0);
     assert_false(m->has_object_publishers); /* absent: reads as 0 */
     assert_int_equal(m->object_publishers, 0);
@@ -382,7 +393,8 @@ int main(void)
         ABLY_TEST(presence_and_annotations_attributes, "RSL10 RSP1 RSL3"),
         ABLY_TEST(status_returns_details, "RSL8 RSL8a CHD2a CHD2b CHS2a CHS2b CHO2a"),
         ABLY_TEST(status_encodes_name, "RSL8"),
-        ABLY_TEST(status_metrics_fields, "CHM2a CHM2b CHM2c CHM2d CHM2e CHM2f CHM2g CHM2h CHS2a"),
+        ABLY_TEST(status_metrics_fields, "CHD1 CHD2 CHD2a CHD2b CHS1 CHS2 CHS2a CHS2b CHO1 CHO2 CHO2a CHM1 CHM2 "
+                                         "CHM2a CHM2b CHM2c CHM2d CHM2e CHM2f CHM2g CHM2h"),
         ABLY_TEST(status_error, "RSL8"),
         ABLY_TEST(concurrent_publish, "RSL1 RSN3a RSL5a"),
     };

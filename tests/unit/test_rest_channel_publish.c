@@ -473,7 +473,7 @@ int main(void)
         ABLY_TEST(client_supplied_id_preserved, "RSL1k2"),
         ABLY_TEST(same_id_on_retry, "RSL1k1 RSL1k4"),
         ABLY_TEST(mixed_ids_preserved, "RSL1k3"),
-        ABLY_TEST(publish_result_serials, "RSL1n PBR2a"),
+        ABLY_TEST(publish_result_serials, "RSL1n PBR1 PBR2 PBR2a"),
         ABLY_TEST(publish_result_null_serial, "RSL1n PBR2a"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -281,6 +281,231 @@ static void encoding_fixtures(void **state)
     fx_free(f);
 }
 
+/* ---- RSL4 and RSL6 as a whole ---- */
+
+/* The payload a messages-encoding.json fixture stands for (its expected value),
+ * as C data; *json_text (to free) backs JSON payloads. */
+static ably_data fixture_value(const cJSON *item, char **json_text, unsigned char *bin, size_t bin_size)
+{
+    const char *type = ably_test_json_string(item, "expectedType");
+    *json_text = NULL;
+    if (strcmp(type, "binary") == 0) {
+        const char *hex = ably_test_json_string(item, "expectedHexValue");
+        size_t n = strlen(hex) / 2;
+        assert_true(n <= bin_size);
+        for (size_t i = 0; i < n; i++) {
+            unsigned v;
+            assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+            bin[i] = (unsigned char)v;
+        }
+        return ably_data_borrow(ABLY_DATA_BINARY, bin, n);
+    }
+    const cJSON *value = cJSON_GetObjectItem(item, "expectedValue");
+    if (strcmp(type, "string") == 0)
+        return ably_data_borrow(ABLY_DATA_STRING, value->valuestring, strlen(value->valuestring));
+    *json_text = cJSON_PrintUnformatted(value);
+    return ably_data_borrow(ABLY_DATA_JSON, *json_text, strlen(*json_text));
+}
+
+static bool same_json_text(const char *a, size_t alen, const char *b)
+{
+    cJSON *x = cJSON_ParseWithLength(a, alen), *y = cJSON_Parse(b);
+    bool same = x && y && cJSON_Compare(x, y, true);
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+    return same;
+}
+
+/* The messages of request i, decoded from whichever format they were sent in
+ * (decoding only the wire format, not the payload encoding). */
+static ably_message *sent_messages(fx *f, size_t i, bool msgpack, size_t *n)
+{
+    const mock_request *r = fx_req(f, i);
+    void *items = NULL;
+    assert_int_equal(ably_decode_array(&ably_message_desc, msgpack ? ABLY_FORMAT_MSGPACK : ABLY_FORMAT_JSON,
+                                       r->body.data, r->body.len, &items, n, &f->err), 0);
+    return items;
+}
+
+/* rest/unit/RSL4/encoding-fixtures-ably-common-0 and RSL4 whole: every payload kind
+ * of messages-encoding.json goes out as that fixture says over JSON (RSL4d) and in
+ * its msgpack form (RSL4c); chained encodings are written right to left (RSL4b);
+ * other data types are refused (RSL4a). */
+static void encoding_whole_behaviour(void **state)
+{
+    (void)state;
+    cJSON *root = ably_test_load_resource("messages-encoding.json");
+    for (int msgpack = 0; msgpack < 2; msgpack++) {
+        fx *f = fx_new();
+        f->o.use_binary_protocol = msgpack;
+        fx_reply(f, 201, "{\"serials\":[\"s1\"]}");
+        ably_rest_channel *ch = fx_channel(f, "test-RSL4-fixture");
+        size_t sent_count = 0;
+        for (const cJSON *item = cJSON_GetObjectItem(root, "messages")->child; item; item = item->next) {
+            char *json_text;
+            unsigned char bin[64];
+            ably_data d = fixture_value(item, &json_text, bin, sizeof bin);
+            assert_int_equal(ably_rest_channel_publish(ch, "event", &d, NULL, &f->err), 0);
+            size_t n = 0;
+            ably_message *sent = sent_messages(f, sent_count++, msgpack, &n);
+            assert_int_equal(n, 1);
+            const char *want_enc = ably_test_json_string(item, "encoding");
+            const char *type = ably_test_json_string(item, "expectedType");
+            if (!msgpack) { /* RSL4d: exactly the fixture's data and encoding */
+                assert_int_equal(sent[0].data.type, ABLY_DATA_STRING);
+                if (json_text)
+                    assert_true(same_json_text(sent[0].data.bytes, sent[0].data.len, json_text));
+                else
+                    assert_string_equal(sent[0].data.bytes, ably_test_json_string(item, "data"));
+                if (want_enc)
+                    assert_string_equal(sent[0].encoding, want_enc);
+                else
+                    assert_null(sent[0].encoding);
+            } else if (strcmp(type, "binary") == 0) { /* RSL4c1 */
+                assert_int_equal(sent[0].data.type, ABLY_DATA_BINARY);
+                assert_int_equal(sent[0].data.len, d.len);
+                assert_memory_equal(sent[0].data.bytes, bin, d.len);
+                assert_null(sent[0].encoding);
+            } else if (json_text) { /* RSL4c3 */
+                assert_int_equal(sent[0].data.type, ABLY_DATA_STRING);
+                assert_true(same_json_text(sent[0].data.bytes, sent[0].data.len, json_text));
+                assert_string_equal(sent[0].encoding, "json");
+            } else { /* RSL4c2 */
+                assert_int_equal(sent[0].data.type, ABLY_DATA_STRING);
+                assert_string_equal(sent[0].data.bytes, d.bytes);
+                assert_null(sent[0].encoding);
+            }
+            ably_free_array(&ably_message_desc, sent, n);
+            free(json_text);
+        }
+
+        /* RSL4b: JSON, then utf-8, then encryption (then base64 over JSON) */
+        ably_cipher_param_options po = {.key_base64 = "WUP6u0K7MXI5Zeo0VppPwg=="};
+        ably_cipher_params params;
+        assert_int_equal(ably_crypto_get_default_params(&po, &params, &f->err), 0);
+        ably_rest_channel_options opts = {.cipher = &params};
+        ably_rest_channel *enc;
+        assert_int_equal(ably_rest_channels_get(f->rest, "test-RSL4b", &opts, &enc, &f->err), 0);
+        ably_data obj = json_data("{\"a\":1}");
+        assert_int_equal(ably_rest_channel_publish(enc, "event", &obj, NULL, &f->err), 0);
+        size_t n = 0;
+        ably_message *sent = sent_messages(f, sent_count++, msgpack, &n);
+        assert_string_equal(sent[0].encoding, msgpack ? "json/utf-8/cipher+aes-128-cbc"
+                                                      : "json/utf-8/cipher+aes-128-cbc/base64");
+        ably_free_array(&ably_message_desc, sent, n);
+
+        /* RSL4a: no other kind of payload */
+        ably_data bad = ably_data_borrow((ably_data_type)42, "x", 1);
+        assert_int_equal(ably_rest_channel_publish(ch, "event", &bad, NULL, &f->err), -1);
+        assert_int_equal(f->err.code, 40013);
+        assert_int_equal(mock_http_count(f->m), sent_count);
+        fx_free(f);
+    }
+    cJSON_Delete(root);
+}
+
+/* Counts error lines that mention a decoding failure (RSL6b's "sent to the logger"). */
+static void count_errors(void *ctx, ably_log_level level, const char *line, const ably_string_map *context)
+{
+    (void)line;
+    (void)context;
+    if (level == ABLY_LOG_ERROR)
+        ++*(int *)ctx;
+}
+
+/* One history reply holding `wire` (a JSON message object) in the client's format. */
+static void reply_one(fx *f, const char *wire, bool msgpack)
+{
+    char *reply = NULL;
+    assert_true(asprintf(&reply, "[%s]", wire) > 0);
+    if (msgpack)
+        fx_reply_msgpack(f, 200, reply);
+    else
+        fx_reply(f, 200, reply);
+    free(reply);
+}
+
+/* RSL6 whole: what arrives is decoded by undoing RSL4 (every messages-encoding.json
+ * fixture, over JSON and msgpack) and decrypting per RSL5 (RSL6a); when a step
+ * cannot be undone the message still arrives, with the data as far as it got and
+ * the encoding still to undo, and an error is logged (RSL6b). */
+static void decoding_whole_behaviour(void **state)
+{
+    (void)state;
+    cJSON *root = ably_test_load_resource("messages-encoding.json");
+    cJSON *crypto = ably_test_load_resource("crypto-data-128.json");
+    const cJSON *vector = cJSON_GetObjectItem(crypto, "items")->child;
+    char *encrypted = cJSON_PrintUnformatted(cJSON_GetObjectItem(vector, "encrypted"));
+    const char *plain = ably_test_json_string(cJSON_GetObjectItem(vector, "encoded"), "data");
+    for (int msgpack = 0; msgpack < 2; msgpack++) {
+        int errors = 0;
+        fx *f = fx_new();
+        f->o.use_binary_protocol = msgpack;
+        f->o.log_handler = count_errors;
+        f->o.log_handler_ctx = &errors;
+        ably_rest_channel *ch = fx_channel(f, "test-RSL6");
+        for (const cJSON *item = cJSON_GetObjectItem(root, "messages")->child; item; item = item->next) {
+            cJSON *wire = cJSON_CreateObject();
+            cJSON_AddItemToObject(wire, "data", cJSON_Duplicate(cJSON_GetObjectItem(item, "data"), true));
+            const char *enc = ably_test_json_string(item, "encoding");
+            if (enc)
+                cJSON_AddStringToObject(wire, "encoding", enc);
+            char *text = cJSON_PrintUnformatted(wire);
+            cJSON_Delete(wire);
+            reply_one(f, text, msgpack);
+            free(text);
+            assert_int_equal(ably_rest_channel_history(ch, NULL, &f->page, &f->err), 0);
+            size_t n;
+            const ably_message *m = ably_paginated_result_messages(f->page, &n);
+            assert_int_equal(n, 1);
+            assert_null(m[0].encoding);
+            char *json_text;
+            unsigned char bin[64];
+            ably_data want = fixture_value(item, &json_text, bin, sizeof bin);
+            assert_int_equal(m[0].data.type, want.type);
+            if (json_text)
+                assert_true(same_json_text(m[0].data.bytes, m[0].data.len, json_text));
+            else {
+                assert_int_equal(m[0].data.len, want.len);
+                assert_memory_equal(m[0].data.bytes, want.bytes, want.len);
+            }
+            free(json_text);
+            ably_paginated_result_free(f->page);
+            f->page = NULL;
+        }
+        assert_int_equal(errors, 0);
+
+        /* RSL6a with RSL5: decrypted with the channel's cipher */
+        ably_cipher_param_options po = {.key_base64 = ably_test_json_string(crypto, "key")};
+        ably_cipher_params params;
+        assert_int_equal(ably_crypto_get_default_params(&po, &params, &f->err), 0);
+        ably_rest_channel_options opts = {.cipher = &params};
+        ably_rest_channel *enc;
+        assert_int_equal(ably_rest_channels_get(f->rest, "test-RSL6-cipher", &opts, &enc, &f->err), 0);
+        reply_one(f, encrypted, msgpack);
+        assert_int_equal(ably_rest_channel_history(enc, NULL, &f->page, &f->err), 0);
+        size_t n;
+        const ably_message *m = ably_paginated_result_messages(f->page, &n);
+        assert_null(m[0].encoding);
+        assert_int_equal(m[0].data.type, ABLY_DATA_STRING);
+        assert_string_equal(m[0].data.bytes, plain);
+        ably_paginated_result_free(f->page);
+        f->page = NULL;
+
+        /* RSL6b: no key here: base64 is undone, the rest stays, an error is logged */
+        assert_int_equal(ably_rest_channel_history(ch, NULL, &f->page, &f->err), 0);
+        m = ably_paginated_result_messages(f->page, &n);
+        assert_int_equal(n, 1);
+        assert_string_equal(m[0].encoding, "utf-8/cipher+aes-128-cbc");
+        assert_int_equal(m[0].data.type, ABLY_DATA_BINARY);
+        assert_true(errors > 0);
+        fx_free(f);
+    }
+    free(encrypted);
+    cJSON_Delete(crypto);
+    cJSON_Delete(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +516,9 @@ int main(void)
         ABLY_TEST(crypto_fixtures_128, "RSL5a RSL5b RSL5c RSL6a"),
         ABLY_TEST(crypto_fixtures_256, "RSL5a RSL5b RSL5c RSL6a"),
         ABLY_TEST(encoding_fixtures, "RSL6a RSL6a1"),
+        ABLY_TEST(encoding_whole_behaviour,
+                  "RSL4 RSL4a RSL4b RSL4c RSL4c1 RSL4c2 RSL4c3 RSL4d RSL4d1 RSL4d2 RSL4d3"),
+        ABLY_TEST(decoding_whole_behaviour, "RSL6 RSL6a RSL6b"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* Host selection and fallback (REC1, REC2, RSC15) on the mock transport.
- * Ports uts/rest/unit/fallback.md (REC3, the realtime connectivity check, is not REST core). */
+/* Host selection and fallback (REC1, REC2, RSC15) on the mock transport, and the
+ * connectivity check URL (REC3), which only the realtime client uses (RTN17j).
+ * Ports uts/rest/unit/fallback.md. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "ably/ably.h"
 #include "ably_test.h"
 #include "mock_http.h"
+#include "mock_ws.h"
 
 #define KEY "appId.keyId:keySecret"
 #define PRIMARY "main.realtime.ably.net"
@@ -576,6 +578,183 @@ static void conflicting_options(void **state)
     }
 }
 
+/* RSC15 as a whole, on one client: every qualifying error (RSC15l1-l4) moves on
+ * to another of the REC2 fallback domains (RSC15n), each tried once in random
+ * order (RSC15a) with a matching Host header (RSC15j); the host that answers is
+ * kept (RSC15f) until a qualifying error on it restarts from the primary; an error
+ * that does not qualify is returned as is (RSC15l); and with no fallback domains
+ * a qualifying error fails at once (RSC15m). */
+static void host_fallback_whole_behaviour(void **state)
+{
+    (void)state;
+    fx *f = fx_new();
+    static const char *const cloudfront[] = {"Server", "CloudFront", NULL};
+    const mock_reply refused = {.failure = ABLY_HTTP_ERR_REFUSED};
+    const mock_reply timeout = {.failure = ABLY_HTTP_ERR_TIMEOUT};
+    const mock_reply cf403 = {.status = 403, .body = "{\"error\":\"Forbidden\"}", .headers = cloudfront};
+    mock_http_queue_json(f->m, 503, "{\"error\":{\"code\":50300}}"); /* l3 */
+    mock_http_queue(f->m, &refused);                                   /* l1 */
+    mock_http_queue(f->m, &timeout);                                   /* l2 */
+    mock_http_queue(f->m, &cf403);                                     /* l4 */
+    mock_http_queue_json(f->m, 200, "[1]");
+    f->o.http_max_retry_count = 5;
+    f->o.http_max_retry_duration_ms = 120000;
+    f->o.log_level = ABLY_LOG_NONE;
+    fx_create(f);
+    assert_int_equal(time_call(f), 0);
+    assert_int_equal(mock_http_count(f->m), 5);
+    assert_string_equal(host_of(f, 0), PRIMARY);
+    for (size_t i = 0; i < 5; i++) {
+        const mock_request *r = mock_http_request(f->m, i);
+        assert_string_equal(mock_request_header(r, "Host"), r->host);
+        if (i == 0)
+            continue;
+        assert_true(in_list(r->host, default_fallbacks, 5));
+        for (size_t j = 1; j < i; j++)
+            assert_string_not_equal(r->host, host_of(f, j));
+    }
+    char kept[64];
+    snprintf(kept, sizeof kept, "%s", host_of(f, 4));
+
+    /* RSC15f: the next request goes to the host that answered */
+    mock_http_queue_json(f->m, 200, "[2]");
+    assert_int_equal(time_call(f), 0);
+    assert_int_equal(mock_http_count(f->m), 6);
+    assert_string_equal(host_of(f, 5), kept);
+
+    /* RSC15l: a 400 does not qualify: no other host, the error comes back */
+    mock_http_queue_json(f->m, 400, "{\"error\":{\"code\":40000,\"statusCode\":400,\"message\":\"bad\"}}");
+    assert_int_equal(time_call(f), -1);
+    assert_int_equal(f->err.code, 40000);
+    assert_int_equal(mock_http_count(f->m), 7);
+    assert_string_equal(host_of(f, 6), kept);
+
+    /* RSC15f: a qualifying error on the kept host forgets it: the primary again */
+    mock_http_queue_json(f->m, 500, "{\"error\":{\"code\":50000}}");
+    mock_http_queue_json(f->m, 200, "[3]");
+    assert_int_equal(time_call(f), 0);
+    assert_int_equal(mock_http_count(f->m), 9);
+    assert_string_equal(host_of(f, 7), kept);
+    assert_string_equal(host_of(f, 8), PRIMARY);
+    fx_free(f);
+
+    /* RSC15m: no fallback domains, no fallback */
+    f = fx_new();
+    mock_http_queue_json(f->m, 503, "{\"error\":{\"code\":50300}}");
+    f->o.fallback_hosts_set = true;
+    f->o.log_level = ABLY_LOG_NONE;
+    fx_create(f);
+    assert_int_equal(time_call(f), -1);
+    assert_int_equal(mock_http_count(f->m), 1);
+    assert_int_equal(f->err.status_code, 503);
+    fx_free(f);
+}
+
+/* ---- REC3: the connectivity check URL ---- */
+
+#define DEFAULT_CHECK_URL "https://internet-up.ably-realtime.com/is-the-internet-up.txt"
+
+/* A realtime client (connectivity_check_url may be NULL) whose first connection
+ * attempt is refused, which makes it check the internet (RTN17j) with `answer`
+ * queued. Returns how many connection attempts followed (1: the check failed, 2:
+ * it passed and a fallback host was tried). */
+static size_t refused_then_checked(mock_rt *t, const char *check_url, const mock_reply *answer)
+{
+    mock_rt_init(t);
+    t->o.connectivity_check_url = check_url;
+    t->o.log_level = ABLY_LOG_NONE;
+    mock_rt_start(t, NULL);
+    mock_http_queue(t->h, answer);
+    ably_connection_connect(t->rt);
+    mock_ws_pump(t->m, t->rt);
+    mock_ws_respond_refused(t->m, 0);
+    mock_ws_pump(t->m, t->rt);
+    return mock_ws_attempt_count(t->m);
+}
+
+static const mock_reply yes_text = {.status = 200, .content_type = "text/plain", .body = "yes"};
+
+/* rest/unit/REC3a/default-connectivity-check-url-0 */
+static void connectivity_check_default_url(void **state)
+{
+    (void)state;
+    mock_rt t;
+    assert_int_equal(refused_then_checked(&t, NULL, &yes_text), 2);
+    assert_int_equal(mock_http_count(t.h), 1);
+    const mock_request *r = mock_http_request(t.h, 0);
+    assert_string_equal(r->method, "GET");
+    assert_string_equal(r->url, DEFAULT_CHECK_URL);
+    mock_rt_free(&t);
+}
+
+/* rest/unit/REC3b/custom-connectivity-check-url-0 */
+static void connectivity_check_custom_url(void **state)
+{
+    (void)state;
+    mock_rt t;
+    assert_int_equal(refused_then_checked(&t, "https://custom.example.com/connectivity", &yes_text), 2);
+    assert_int_equal(mock_http_count(t.h), 1);
+    const mock_request *r = mock_http_request(t.h, 0);
+    assert_string_equal(r->host, "custom.example.com");
+    assert_string_equal(r->url, "https://custom.example.com/connectivity");
+    for (size_t i = 0; i < mock_http_count(t.h); i++) /* never the default */
+        assert_string_not_equal(mock_http_request(t.h, i)->host, "internet-up.ably-realtime.com");
+    mock_rt_free(&t);
+}
+
+/* REC3b: connectivityCheckUrl must be an absolute http(s) URL; checked at create. */
+static void connectivity_check_url_validated(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"", "internet-up.example.com/up.txt", "ftp://example.com/up", "https://",
+                                      "https:///path"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        fx *f = fx_new();
+        f->o.connectivity_check_url = bad[i];
+        assert_int_equal(ably_rest_create(&f->o, &f->rest, &f->err), -1);
+        assert_int_equal(f->err.code, 40000);
+        assert_int_equal(f->err.status_code, 400);
+        assert_non_null(strstr(f->err.message, "connectivityCheckUrl"));
+        fx_free(f);
+    }
+    fx *f = fx_new();
+    f->o.connectivity_check_url = "http://localhost:8080/up";
+    fx_create(f);
+    fx_free(f);
+}
+
+/* rest/unit/REC3/connectivity-check-validation-0: only a 200 whose body says "yes"
+ * means the internet is up (then a fallback host is tried at once, RTN17j); "no",
+ * an empty body, a 404 or a network error all mean it is not (DISCONNECTED). */
+static void connectivity_check_validation(void **state)
+{
+    (void)state;
+    const struct {
+        mock_reply answer;
+        bool up;
+    } cases[] = {
+        {{.status = 200, .content_type = "text/plain", .body = "yes"}, true},
+        {{.status = 200, .content_type = "text/plain", .body = "no"}, false},
+        {{.status = 200, .content_type = "text/plain"}, false},
+        {{.status = 404, .content_type = "text/plain", .body = "Not Found"}, false},
+        {{.failure = ABLY_HTTP_ERR_REFUSED}, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        mock_rt t;
+        size_t attempts = refused_then_checked(&t, NULL, &cases[i].answer);
+        assert_int_equal(mock_http_count(t.h), 1);
+        assert_string_equal(mock_http_request(t.h, 0)->url, DEFAULT_CHECK_URL);
+        if (cases[i].up) {
+            assert_int_equal(attempts, 2);
+            assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
+        } else {
+            assert_int_equal(attempts, 1);
+            assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
+        }
+        mock_rt_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +781,11 @@ int main(void)
         ABLY_TEST(fallback_hosts_use_default, "REC2b"),
         ABLY_TEST(custom_fallback_hosts, "REC2a REC2a2"),
         ABLY_TEST(conflicting_options, "REC1b1 REC1c1 REC2a1"),
+        ABLY_TEST(host_fallback_whole_behaviour, "RSC15 RSC15a RSC15f RSC15j RSC15l RSC15l1 RSC15l2 RSC15l3 RSC15l4 RSC15m RSC15n"),
+        ABLY_TEST(connectivity_check_default_url, "REC3a"),
+        ABLY_TEST(connectivity_check_custom_url, "REC3b"),
+        ABLY_TEST(connectivity_check_url_validated, "REC3b"),
+        ABLY_TEST(connectivity_check_validation, "REC3"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

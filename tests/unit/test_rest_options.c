@@ -10,6 +10,7 @@
 #include "ably/ably.h"
 #include "ably_test.h"
 #include "mock_http.h"
+#include "mock_ws.h"
 
 #define KEY "appId.keyId:keySecret"
 
@@ -323,6 +324,62 @@ static void agent_header_versions_and_agents_option(void **state)
     ably_string_map_clear(&agents);
 }
 
+/* TO2: the size limit ClientOptions starts with (TO3l8) is only a stand-in; for a
+ * realtime client the limit is what the server sends in CONNECTED
+ * (connectionDetails.maxMessageSize), above or below the option's. */
+typedef struct {
+    int calls;
+    int64_t code;
+} size_result;
+
+static void on_size_result(void *ctx, const ably_error *err, const ably_publish_result *res)
+{
+    (void)res;
+    size_result *r = ctx;
+    r->calls++;
+    r->code = err ? err->code : 0;
+}
+
+static size_result publish_size(mock_rt *t, ably_realtime_channel *ch, size_t len)
+{
+    static const char bytes[64] = "0123456789012345678901234567890123456789012345678901234567890";
+    size_result r = {0};
+    ably_data d = ably_data_borrow(ABLY_DATA_STRING, bytes, len);
+    ably_realtime_channel_publish(ch, NULL, &d, on_size_result, &r);
+    mock_ws_pump(t->m, t->rt);
+    return r;
+}
+
+static void connection_sets_the_size_limit(void **state)
+{
+    (void)state;
+    for (int server_limit = 20; server_limit <= 40; server_limit += 20) {
+        mock_rt t;
+        mock_rt_init(&t);
+        t.o.max_message_size = 30; /* the client's own limit, until CONNECTED says otherwise */
+        mock_rt_start(&t, NULL);
+        ably_connection_connect(t.rt);
+        mock_ws_pump(t.m, t.rt);
+        char connected[256];
+        snprintf(connected, sizeof connected,
+                 "{\"action\":4,\"connectionId\":\"c1\",\"connectionDetails\":{\"connectionKey\":\"k1\","
+                 "\"maxIdleInterval\":15000,\"connectionStateTtl\":120000,\"maxMessageSize\":%d}}",
+                 server_limit);
+        mock_ws_respond_success(t.m, 0, connected);
+        mock_ws_pump(t.m, t.rt);
+        assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+        ably_realtime_channel *ch = NULL;
+        ably_error err = {0};
+        assert_int_equal(ably_realtime_channels_get(t.rt, "size", NULL, &ch, &err), 0);
+        size_result over = publish_size(&t, ch, (size_t)server_limit + 1);
+        assert_int_equal(over.calls, 1);
+        assert_int_equal(over.code, 40009);
+        size_result within = publish_size(&t, ch, (size_t)server_limit); /* 40 > 30 when the server allows 40 */
+        assert_true(within.calls == 0 || within.code != 40009);
+        mock_rt_free(&t);
+    }
+}
+
 int main(void)
 {
 #define T(fn, ids) ABLY_TEST_SETUP_TEARDOWN(fn, ids, setup, teardown)
@@ -340,6 +397,7 @@ int main(void)
         T(max_message_size_counts_the_whole_publish, "TO3l8 TO3l8f"),
         T(requests_over_https_and_http, "RSC7"),
         T(agent_header_versions_and_agents_option, "RSC7d4 RSC7d6"),
+        ABLY_TEST(connection_sets_the_size_limit, "TO2"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

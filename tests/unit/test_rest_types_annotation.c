@@ -1,11 +1,13 @@
-/* The Annotation type as published over REST (RSAN1a2, RSAN1c5). Ports the
- * cases of uts/rest/unit/channel/annotations.md that test_rest_channel_mutable.c
- * does not name. */
+/* The Annotation type as published over REST (RSAN1a2, RSAN1c5) and as decoded
+ * (TAN), and UpdateDeleteResult (UDR). Ports the cases of
+ * uts/rest/unit/channel/annotations.md that test_rest_channel_mutable.c does not
+ * name, and the TAN2 / UDR2a cases of uts/rest/unit/types/mutable_message_types.md. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ably/ably.h"
 #include "ably_test.h"
+#include "cJSON.h"
 #include "mock_http.h"
 
 static void publish_full_annotation(bool binary, mock_http **out_m, ably_rest **out_rest)
@@ -81,11 +83,129 @@ static void body_follows_the_protocol(void **state)
     mock_http_free(m);
 }
 
+/* ---- TAN: Annotation.fromJson ---- */
+
+static const char ANNOTATION_WIRE[] =
+    "{\"id\":\"ann-id-1\",\"action\":0,\"clientId\":\"user-1\",\"name\":\"like\",\"count\":5,"
+    "\"data\":\"thumbs-up\",\"encoding\":null,\"timestamp\":1700000000000,\"serial\":\"ann-serial-1\","
+    "\"messageSerial\":\"msg-serial-1\",\"type\":\"com.example.reaction\",\"extras\":{\"custom\":\"metadata\"}}";
+
+static void assert_annotation_fields(const ably_annotation *a)
+{
+    assert_string_equal(a->id, "ann-id-1");
+    assert_true(a->has_action);
+    assert_int_equal(a->action, ABLY_ANNOTATION_ACTION_ANNOTATION_CREATE);
+    assert_string_equal(a->client_id, "user-1");
+    assert_string_equal(a->name, "like");
+    assert_true(a->has_count);
+    assert_int_equal(a->count, 5);
+    assert_int_equal(a->data.type, ABLY_DATA_STRING);
+    assert_string_equal(a->data.bytes, "thumbs-up");
+    assert_null(a->encoding);
+    assert_true(a->has_timestamp);
+    assert_int_equal(a->timestamp, 1700000000000LL);
+    assert_string_equal(a->serial, "ann-serial-1");
+    assert_string_equal(a->message_serial, "msg-serial-1");
+    assert_string_equal(a->type, "com.example.reaction");
+    assert_non_null(a->extras);
+    cJSON *extras = cJSON_Parse(a->extras);
+    assert_true(cJSON_IsObject(extras));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(extras, "custom")->valuestring, "metadata");
+    cJSON_Delete(extras);
+}
+
+/* rest/unit/TAN2/annotation-attributes-and-action-0: every field decodes, from JSON
+ * and from msgpack. */
+static void annotation_decodes_every_field(void **state)
+{
+    (void)state;
+    ably_error err = {0};
+    ably_annotation a;
+    ably_annotation_init(&a);
+    assert_int_equal(ably_annotation_from_json(&a, ANNOTATION_WIRE, strlen(ANNOTATION_WIRE), &err), 0);
+    assert_annotation_fields(&a);
+    ably_annotation_clear(&a);
+
+    ably_buf mp;
+    ably_buf_init(&mp);
+    assert_int_equal(mock_json_to_msgpack(ANNOTATION_WIRE, &mp), 0);
+    ably_annotation_init(&a);
+    assert_int_equal(ably_annotation_from_msgpack(&a, mp.data, mp.len, &err), 0);
+    assert_annotation_fields(&a);
+    ably_annotation_clear(&a);
+    ably_buf_free(&mp);
+}
+
+/* TAN2b, TAN2b1: the action is a number on the wire (create 0, delete 1) and an
+ * enum in C, both ways. */
+static void annotation_action_is_numeric_on_the_wire(void **state)
+{
+    (void)state;
+    assert_int_equal(ABLY_ANNOTATION_ACTION_ANNOTATION_CREATE, 0);
+    assert_int_equal(ABLY_ANNOTATION_ACTION_ANNOTATION_DELETE, 1);
+    ably_error err = {0};
+    ably_annotation a;
+    ably_annotation_init(&a);
+    static const char delete_wire[] = "{\"action\":1,\"type\":\"t\"}";
+    assert_int_equal(ably_annotation_from_json(&a, delete_wire, strlen(delete_wire), &err), 0);
+    assert_true(a.has_action);
+    assert_int_equal(a.action, ABLY_ANNOTATION_ACTION_ANNOTATION_DELETE);
+    ably_annotation_clear(&a);
+
+    ably_annotation_init(&a);
+    a.type = "t";
+    for (int action = 0; action < 2; action++) {
+        a.action = (ably_annotation_action)action;
+        a.has_action = true;
+        ably_buf out;
+        ably_buf_init(&out);
+        assert_int_equal(ably_annotation_to_json(&a, &out, &err), 0);
+        cJSON *o = cJSON_Parse(out.data);
+        const cJSON *wire = cJSON_GetObjectItemCaseSensitive(o, "action");
+        assert_true(cJSON_IsNumber(wire));
+        assert_int_equal(wire->valueint, action);
+        cJSON_Delete(o);
+        ably_buf_free(&out);
+    }
+}
+
+/* ---- UDR: UpdateDeleteResult ---- */
+
+/* rest/unit/UDR2a/update-delete-result-fields-0: the versionSerial, or NULL when
+ * it is null or absent (a superseded update). */
+static void update_delete_result_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *wire;
+        const char *version_serial;
+    } cases[] = {
+        {"{\"versionSerial\":\"version-serial-abc\"}", "version-serial-abc"},
+        {"{\"versionSerial\":null}", NULL},
+        {"{}", NULL},
+    };
+    ably_error err = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ably_update_delete_result r;
+        ably_update_delete_result_init(&r);
+        assert_int_equal(ably_update_delete_result_from_json(&r, cases[i].wire, strlen(cases[i].wire), &err), 0);
+        if (cases[i].version_serial)
+            assert_string_equal(r.version_serial, cases[i].version_serial);
+        else
+            assert_null(r.version_serial);
+        ably_update_delete_result_clear(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         ABLY_TEST(every_user_field_is_sent, "RSAN1a2"),
         ABLY_TEST(body_follows_the_protocol, "RSAN1c5"),
+        ABLY_TEST(annotation_decodes_every_field,
+                  "TAN1 TAN2 TAN2a TAN2b TAN2c TAN2d TAN2e TAN2f TAN2h TAN2i TAN2j TAN2k TAN2l"),
+        ABLY_TEST(annotation_action_is_numeric_on_the_wire, "TAN2b TAN2b1"),
+        ABLY_TEST(update_delete_result_fields, "UDR1 UDR2 UDR2a"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

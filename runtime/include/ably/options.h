@@ -85,6 +85,9 @@ typedef struct ably_client_options {
     int port;                               /* non-TLS port (TO3k4); 0 = 80 */
     int tls_port;                           /* TLS port (TO3k5); 0 = 443 */
     bool tls;                               /* (TO3d) */
+    const char *connectivity_check_url;     /* (REC3b) the realtime "is the internet up?"
+                                               check (RTN17j); NULL: the REC3a default.
+                                               An absolute http:// or https:// URL */
 
     /* --- HTTP behaviour (TO3l) --- */
     int64_t http_open_timeout_ms;

@@ -1,5 +1,6 @@
 /* Push admin (RSH1): publishing push notifications and administering device
- * registrations and push channel subscriptions through the REST API.
+ * registrations and push channel subscriptions through the REST API; and a
+ * channel's own push subscriptions by clientId (PushChannel, RSH7).
  *
  *     ably_error err = {0};
  *     ably_push_admin_publish(rest, "{\"clientId\":\"bob\"}",
@@ -32,6 +33,7 @@
 #include "ably/gen/types.h"
 #include "ably/paginated.h"
 #include "ably/rest.h"
+#include "ably/rest_channel.h"
 #include "ably/value.h"
 
 #ifdef __cplusplus
@@ -90,6 +92,27 @@ int ably_push_channel_subscriptions_remove(ably_rest *rest, const ably_push_chan
 /* RSH1c5: DELETE /push/channelSubscriptions?<params>. */
 int ably_push_channel_subscriptions_remove_where(ably_rest *rest, const ably_string_map *params,
                                                  ably_error *err);
+
+/* ---- RSH7: a channel's push subscriptions (PushChannel, `channel.push`) ----
+ *
+ * The client-id forms of PushChannel. This client never is a push target itself
+ * (no LocalDevice, RSH8), so the identity used is the client's own clientId
+ * (ably_auth_get_client_id: ClientOptions.clientId, or the clientId of the token in
+ * use); the device forms, subscribeDevice / unsubscribeDevice (RSH7a, RSH7c), need
+ * a registered device and do not exist here.
+ * Without a clientId (none, or the wildcard "*"), subscribe/unsubscribe fail with
+ * 50000 (statusCode 500) before any request, as ably-js does. */
+
+/* RSH7b: POST /push/channelSubscriptions {channel, clientId}. */
+int ably_rest_channel_push_subscribe_client(ably_rest_channel *channel, ably_error *err);
+/* RSH7d: DELETE /push/channelSubscriptions?channel=<name>&clientId=<clientId>. */
+int ably_rest_channel_push_unsubscribe_client(ably_rest_channel *channel, ably_error *err);
+/* RSH7e: GET /push/channelSubscriptions with `params` (may be NULL) plus this
+ * channel's name, the clientId when there is one, and concatFilters=true (those
+ * replace any same-named entry of `params`). Items are ably_push_channel_subscription
+ * (ably_paginated_result_push_subscriptions). */
+int ably_rest_channel_push_list_subscriptions(ably_rest_channel *channel, const ably_string_map *params,
+                                              ably_paginated_result **out, ably_error *err);
 
 /* ---- typed page helpers ---- */
 

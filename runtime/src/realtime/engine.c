@@ -457,15 +457,17 @@ static void begin_attempt(ably_realtime *rt)
     }
 }
 
-/* RTN17j: is the internet up? */
+/* RTN17j: is the internet up? Asks the REC3 URL: connectivityCheckUrl (REC3b), else
+ * the default (REC3a). */
 static bool connectivity_ok(ably_realtime *rt)
 {
     ably_rest_reply reply;
     ably_rest_reply_init(&reply);
     ably_error err;
     ably_error_init(&err);
-    int rc = ably_rest_fetch_url(rt->rest, "GET", ABLY_DEFAULT_CONNECTIVITY_CHECK_URL, NULL, NULL, NULL, 0, NULL,
-                                 &reply, &err);
+    const char *url = opts(rt)->connectivity_check_url ? opts(rt)->connectivity_check_url
+                                                       : ABLY_DEFAULT_CONNECTIVITY_CHECK_URL;
+    int rc = ably_rest_fetch_url(rt->rest, "GET", url, NULL, NULL, NULL, 0, NULL, &reply, &err);
     bool ok = rc == 0 && reply.status == 200 && reply.body.data &&
               strstr(reply.body.data, ABLY_DEFAULT_CONNECTIVITY_CHECK_BODY) != NULL;
     ably_rest_reply_clear(&reply);

@@ -75,7 +75,8 @@ static int copy_pointers(ably_client_options *d, ably_options_storage *st, const
         keep_string(st, s->auth_url, &d->auth_url) || keep_string(st, s->auth_method, &d->auth_method) ||
         keep_string(st, s->client_id, &d->client_id) || keep_string(st, s->endpoint, &d->endpoint) ||
         keep_string(st, s->environment, &d->environment) || keep_string(st, s->rest_host, &d->rest_host) ||
-        keep_string(st, s->realtime_host, &d->realtime_host) || keep_string(st, s->recover, &d->recover))
+        keep_string(st, s->realtime_host, &d->realtime_host) || keep_string(st, s->recover, &d->recover) ||
+        keep_string(st, s->connectivity_check_url, &d->connectivity_check_url))
         goto oom;
     if (keep_map(&st->auth_headers, s->auth_headers, &d->auth_headers) ||
         keep_map(&st->auth_params, s->auth_params, &d->auth_params) ||
@@ -154,6 +155,13 @@ static int invalid(ably_error *err, const char *msg)
     return -1;
 }
 
+/* "http://" or "https://" followed by at least a host. */
+static bool is_http_url(const char *url)
+{
+    const char *rest = strncmp(url, "https://", 8) == 0 ? url + 8 : strncmp(url, "http://", 7) == 0 ? url + 7 : NULL;
+    return rest && *rest && *rest != '/';
+}
+
 int ably_options_validate(const ably_client_options *o, ably_error *err)
 {
     if (set(o->endpoint) && (set(o->environment) || set(o->rest_host) || set(o->realtime_host) ||
@@ -178,6 +186,8 @@ int ably_options_validate(const ably_client_options *o, ably_error *err)
         return invalid(err, "unknown logLevel");
     if (set(o->auth_method) && strcmp(o->auth_method, "GET") != 0 && strcmp(o->auth_method, "POST") != 0)
         return invalid(err, "authMethod must be GET or POST");
+    if (o->connectivity_check_url && !is_http_url(o->connectivity_check_url))
+        return invalid(err, "connectivityCheckUrl must be an absolute http:// or https:// URL (REC3b)");
     return 0;
 }
 
