@@ -113,6 +113,30 @@ typedef struct {
     bool no_attach_on_subscribe;           /* TB4: attachOnSubscribe is true unless this is set */
 } ably_realtime_channel_options;
 
+/* TB3 (withCipherKey): options holding only a cipher made from `key_base64` (base64 or
+ * base64url text of a 128 or 256 bit key) with the default params (RSE1). The params
+ * are written to *cipher, which *out points to: keep it alive while *out is used. Returns
+ * 0, or -1 with 40003 for a bad key. Thread safe (pure). */
+int ably_realtime_channel_options_with_cipher_key(const char *key_base64, ably_cipher_params *cipher,
+                                                  ably_realtime_channel_options *out, ably_error *err);
+
+/* A copy of the options a channel holds (RTS3b, RTS3c, RTL16), owned by the caller: free
+ * it with ably_realtime_channel_options_copy_clear. */
+typedef struct {
+    bool has_cipher;
+    ably_cipher_params cipher;   /* TB2b: valid when has_cipher (key bytes inline) */
+    ably_string_map params;      /* TB2c: empty when none */
+    uint32_t modes;              /* TB2d: 0 when none */
+    bool attach_on_subscribe;    /* TB4 */
+} ably_realtime_channel_options_copy;
+
+void ably_realtime_channel_options_copy_clear(ably_realtime_channel_options_copy *c);
+
+/* DeriveOptions (DO2). */
+typedef struct {
+    const char *filter; /* DO2a: a JMESPath expression the server filters messages with */
+} ably_derive_options;
+
 /* ---- the collection (RTS) ---- */
 
 /* RTS3a: the channel called `name`, created when missing (in INITIALIZED). With opts on
@@ -121,6 +145,13 @@ typedef struct {
  * bad cipher params. */
 int ably_realtime_channels_get(ably_realtime *rt, const char *name, const ably_realtime_channel_options *opts,
                                ably_realtime_channel **out, ably_error *err);
+/* RTS5: the derived channel of `name` for `derive`, as ably_realtime_channels_get on the
+ * name "[filter=<base64 of the filter>?<opts params>]name" (RTS5a1, RTS5a2; a "[?params]"
+ * qualifier already on `name` is kept), with opts (may be NULL) as its options. 40010:
+ * empty name, no filter, or `name` already has another qualifier. */
+int ably_realtime_channels_get_derived(ably_realtime *rt, const char *name, const ably_derive_options *derive,
+                                       const ably_realtime_channel_options *opts, ably_realtime_channel **out,
+                                       ably_error *err);
 /* RTS2 */
 bool ably_realtime_channels_exists(ably_realtime *rt, const char *name);
 /* RTS4a: removes the channel now (exists() turns false, get() makes a new one), then on
@@ -143,7 +174,10 @@ int ably_realtime_channel_error_reason(ably_realtime_channel *ch, ably_error *ou
 uint32_t ably_realtime_channel_modes(ably_realtime_channel *ch);
 /* RTL4k1: a param granted by the last ATTACHED (malloc'd), or NULL. */
 char *ably_realtime_channel_param(ably_realtime_channel *ch, const char *key);
-/* RTL15: ChannelProperties: attachSerial / channelSerial (malloc'd), or NULL when unset. */
+/* The channel's options now (RTS3b, RTS3c, RTL16) into *out (caller clears). Returns 0, or
+ * -1 when out of memory. */
+int ably_realtime_channel_get_options(ably_realtime_channel *ch, ably_realtime_channel_options_copy *out);
+/* RTL15: ChannelProperties: attachSerial (RTL15c) / channelSerial (RTL15b) (malloc'd), or NULL when unset. */
 char *ably_realtime_channel_attach_serial(ably_realtime_channel *ch);
 char *ably_realtime_channel_serial(ably_realtime_channel *ch);
 
@@ -153,6 +187,12 @@ uint64_t ably_realtime_channel_on(ably_realtime_channel *ch, ably_channel_event 
 uint64_t ably_realtime_channel_once(ably_realtime_channel *ch, ably_channel_event event,
                                     ably_channel_listener fn, void *ctx);
 void ably_realtime_channel_off(ably_realtime_channel *ch, uint64_t listener_id);
+/* whenState (RTL25): when the channel is in `state` at the time the loop handles this
+ * call, fn runs once with a NULL change (RTL25a); otherwise this is once(state) (RTL25b).
+ * Returns the listener id (usable with off until fn has run), 0 when fn is NULL or out of
+ * memory. */
+uint64_t ably_realtime_channel_when_state(ably_realtime_channel *ch, ably_channel_state state,
+                                          ably_channel_listener fn, void *ctx);
 void ably_realtime_channel_off_event(ably_realtime_channel *ch, ably_channel_event event);
 
 /* RTL4: attach. cb (may be NULL) runs when the channel next reaches ATTACHED (err NULL)

@@ -56,8 +56,11 @@ static int apply_cipher(ably_realtime_channel *ch, const ably_cipher_params *par
     ably_cipher *c = NULL;
     if (params && !(c = ably_cipher_new(params, err)))
         return -1;
-    ably_cipher_free(ch->cipher);
+    pthread_mutex_lock(&ch->chs->mu); /* ably_realtime_channel_get_options reads it */
+    ably_cipher *old = ch->cipher;
     ch->cipher = c;
+    pthread_mutex_unlock(&ch->chs->mu);
+    ably_cipher_free(old);
     return 0;
 }
 
@@ -480,8 +483,8 @@ void ably_ch_set_options(ably_realtime_channel *ch, const ably_realtime_channel_
     pthread_mutex_lock(&ch->chs->mu); /* Channels#get compares them from other threads */
     ch->req_modes = o->modes;
     copy_params(&ch->params, o->params);
-    pthread_mutex_unlock(&ch->chs->mu);
     ch->attach_on_subscribe = !o->no_attach_on_subscribe;
+    pthread_mutex_unlock(&ch->chs->mu);
     if (changed && (ch->state == ABLY_CHANNEL_ATTACHED || ch->state == ABLY_CHANNEL_ATTACHING)) { /* RTL16a */
         add_waiter(&ch->attach_waiters, cb, ctx);
         if (ch->state == ABLY_CHANNEL_ATTACHED)
@@ -510,7 +513,8 @@ static void on_attached(ably_realtime_channel *ch, const ably_protocol_message *
     if (ch->state != ABLY_CHANNEL_ATTACHED && ch->state != ABLY_CHANNEL_ATTACHING &&
         ch->state != ABLY_CHANNEL_SUSPENDED)
         return;
-    set_str(&ch->attach_serial, pm->channel_serial); /* RTL15a */
+    if (!(flags & FLAG_RESUMED)) /* RTL15c: only an ATTACHED that did not resume */
+        set_str(&ch->attach_serial, pm->channel_serial);
     ch->modes = (uint32_t)flags & ABLY_CHANNEL_MODES_ALL; /* RTL4m */
     copy_params(&ch->granted_params, &pm->params);      /* RTL4k1 */
     change_info info = {.reason = pm->error,

@@ -6,6 +6,7 @@
 
 #include "ably/gen/defaults.h"
 #include "ably/gen/errors.h"
+#include "codec/internal.h"
 #include "realtime/channels_internal.h"
 #include "rest/rest_core.h"
 
@@ -311,6 +312,73 @@ int ably_realtime_channels_get(ably_realtime *rt, const char *name, const ably_r
     return 0;
 }
 
+/* ---- derived channels (RTS5) ---- */
+
+/* Splits `name` into an optional "[?params]" qualifier (its "?params" part, kept) and the
+ * channel name proper; -1 when the name has another qualifier or nothing after it. */
+static int split_qualifier(const char *name, const char **params, size_t *params_len, const char **base)
+{
+    *params = "";
+    *params_len = 0;
+    *base = name;
+    if (name[0] == '[') {
+        const char *close = strchr(name, ']');
+        if (!close || name[1] != '?')
+            return -1; /* e.g. "[meta]x": a derived option cannot combine with it */
+        *params = name + 1;
+        *params_len = (size_t)(close - name - 1);
+        *base = close + 1;
+    }
+    return **base ? 0 : -1;
+}
+
+/* "[filter=<base64>?k=v&...]base" (RTS5a1, RTS5a2). */
+static int derived_name(const char *name, const char *filter, const ably_string_map *params, ably_buf *out)
+{
+    const char *kept, *base;
+    size_t kept_len;
+    if (split_qualifier(name, &kept, &kept_len, &base) != 0)
+        return -1;
+    size_t n = strlen(filter);
+    char *b64 = malloc(codec_base64_len(n) + 1);
+    if (!b64)
+        return -2;
+    codec_base64_encode((const unsigned char *)filter, n, b64);
+    b64[codec_base64_len(n)] = '\0';
+    int rc = ably_buf_append_str(out, "[filter=") | ably_buf_append_str(out, b64) | ably_buf_append(out, kept, kept_len);
+    free(b64);
+    for (size_t i = 0; params && i < params->count; i++) {
+        rc |= ably_buf_append_str(out, i == 0 && kept_len == 0 ? "?" : "&");
+        rc |= ably_url_encode_append(out, params->items[i].key) | ably_buf_append_str(out, "=");
+        rc |= ably_url_encode_append(out, params->items[i].value ? params->items[i].value : "");
+    }
+    rc |= ably_buf_append_str(out, "]") | ably_buf_append_str(out, base);
+    return rc ? -2 : 0;
+}
+
+int ably_realtime_channels_get_derived(ably_realtime *rt, const char *name, const ably_derive_options *derive,
+                                       const ably_realtime_channel_options *opts, ably_realtime_channel **out,
+                                       ably_error *err)
+{
+    *out = NULL;
+    if (!name || !*name || !derive || !derive->filter) {
+        ably_error_set(err, ABLY_ERR_INVALID_CHANNEL_NAME, 400, "getDerived needs a channel name and a filter");
+        return -1;
+    }
+    ably_buf full;
+    ably_buf_init(&full);
+    int rc = derived_name(name, derive->filter, opts ? opts->params : NULL, &full);
+    if (rc == -1)
+        ably_error_set(err, ABLY_ERR_INVALID_CHANNEL_NAME, 400,
+                       "cannot derive a channel from \"%s\": it has a qualifier other than [?params]", name);
+    else if (rc != 0)
+        ably_error_set(err, ABLY_ERR_INTERNAL_ERROR, 500, "out of memory");
+    else
+        rc = ably_realtime_channels_get(rt, full.data, opts, out, err);
+    ably_buf_free(&full);
+    return rc;
+}
+
 bool ably_realtime_channels_exists(ably_realtime *rt, const char *name)
 {
     ably_rt_channels *chs = ably_rt_channels_of(rt);
@@ -417,6 +485,48 @@ void ably_realtime_channel_set_options(ably_realtime_channel *ch, const ably_rea
     }
 }
 
+/* ---- options (TB3, RTS3b, RTL16) ---- */
+
+int ably_realtime_channel_options_with_cipher_key(const char *key_base64, ably_cipher_params *cipher,
+                                                  ably_realtime_channel_options *out, ably_error *err)
+{
+    *out = (ably_realtime_channel_options){0};
+    ably_cipher_param_options po = {.key_base64 = key_base64};
+    if (!key_base64 || ably_crypto_get_default_params(&po, cipher, err) != 0) {
+        if (!key_base64)
+            ably_error_set(err, ABLY_ERR_INVALID_PARAMETER_VALUE, 400, "withCipherKey needs a key");
+        return -1;
+    }
+    out->cipher = cipher;
+    return 0;
+}
+
+void ably_realtime_channel_options_copy_clear(ably_realtime_channel_options_copy *c)
+{
+    ably_string_map_clear(&c->params);
+    *c = (ably_realtime_channel_options_copy){0};
+}
+
+int ably_realtime_channel_get_options(ably_realtime_channel *ch, ably_realtime_channel_options_copy *out)
+{
+    *out = (ably_realtime_channel_options_copy){0};
+    int rc = 0;
+    pthread_mutex_lock(&ch->chs->mu); /* the loop writes these under mu (channel.c) */
+    const ably_cipher_params *cp = ch->cipher ? ably_cipher_get_params(ch->cipher) : NULL;
+    if (cp) {
+        out->has_cipher = true;
+        out->cipher = *cp;
+    }
+    for (size_t i = 0; rc == 0 && i < ch->params.count; i++)
+        rc = ably_string_map_set(&out->params, ch->params.items[i].key, ch->params.items[i].value);
+    out->modes = ch->req_modes;
+    out->attach_on_subscribe = ch->attach_on_subscribe;
+    pthread_mutex_unlock(&ch->chs->mu);
+    if (rc != 0)
+        ably_realtime_channel_options_copy_clear(out);
+    return rc ? -1 : 0;
+}
+
 /* ---- getters (any thread) ---- */
 
 const char *ably_realtime_channel_name(const ably_realtime_channel *ch) { return ch->name; }
@@ -487,6 +597,47 @@ uint64_t ably_realtime_channel_once(ably_realtime_channel *ch, ably_channel_even
 }
 
 void ably_realtime_channel_off(ably_realtime_channel *ch, uint64_t id) { ably_emitter_remove(&ch->state_em, id); }
+
+typedef struct {
+    ably_realtime_channel *ch;
+    uint64_t id;
+    ably_channel_state state;
+    ably_channel_listener fn;
+    void *ctx;
+} when_state_cmd;
+
+static void run_when_state(ably_realtime *rt, void *arg)
+{
+    (void)rt;
+    when_state_cmd *c = arg;
+    /* RTL25a; unless the once listener fired meanwhile (the state was entered between
+     * the call and now): then fn has had its one call. */
+    if (c->ch->state == c->state && ably_emitter_remove(&c->ch->state_em, c->id))
+        c->fn(c->ctx, NULL);
+    free(c);
+}
+
+uint64_t ably_realtime_channel_when_state(ably_realtime_channel *ch, ably_channel_state state,
+                                          ably_channel_listener fn, void *ctx)
+{
+    when_state_cmd *c = fn ? malloc(sizeof *c) : NULL;
+    if (!c)
+        return 0;
+    /* once(state) now (RTL25b), so no entry into the state can be missed; the loop then
+     * checks whether the channel is already there. */
+    *c = (when_state_cmd){ch, ably_emitter_add(&ch->state_em, (int)state, (ably_generic_fn)fn, ctx, true), state,
+                          fn, ctx};
+    uint64_t id = c->id;
+    if (!id) {
+        free(c);
+        return 0;
+    }
+    if (ably_rt_post(ch->rt, run_when_state, free, c) != 0) { /* c is freed */
+        ably_emitter_remove(&ch->state_em, id);
+        return 0;
+    }
+    return id;
+}
 
 void ably_realtime_channel_off_event(ably_realtime_channel *ch, ably_channel_event event)
 {

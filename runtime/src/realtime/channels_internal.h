@@ -42,7 +42,7 @@ struct ably_realtime_channel {
     ably_realtime *rt;
     char *name;
 
-    /* options [loop after creation] */
+    /* options [loop after creation; written under mu too: get_options reads them] */
     ably_cipher *cipher;
     ably_string_map params;
     uint32_t req_modes;
@@ -53,7 +53,7 @@ struct ably_realtime_channel {
     ably_error error;
     bool has_error;
     char *channel_serial;          /* RTL15b */
-    char *attach_serial;           /* RTL15a */
+    char *attach_serial;           /* RTL15c */
     uint32_t modes;                /* RTL4m */
     ably_string_map granted_params;/* RTL4k1 */
     int64_t t_op;                  /* attach / detach timeout (RTL4f, RTL5f); 0: off */
