@@ -389,6 +389,7 @@ void ably_auth_free(ably_auth *auth)
     auth_source_unref(auth->src);
     ably_token_params_clear(&auth->defaults);
     free(auth->configured_client_id);
+    free(auth->connected_client_id);
     free(auth->basic_header);
     for (size_t i = 0; i < auth->retired_count; i++)
         free(auth->retired_ids[i]);
@@ -658,10 +659,27 @@ int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error
     return rc == 0 ? 1 : 0;
 }
 
+void ably_auth_set_connected_client_id(ably_auth *auth, const char *client_id)
+{
+    if (!client_id)
+        return;
+    pthread_mutex_lock(&auth->mu);
+    if (!auth->connected_client_id || strcmp(auth->connected_client_id, client_id) != 0) {
+        char *copy = strdup(client_id);
+        if (copy) {
+            retire_client_id(auth, auth->connected_client_id);
+            auth->connected_client_id = copy;
+        }
+    }
+    pthread_mutex_unlock(&auth->mu);
+}
+
 const char *ably_auth_client_id(ably_auth *auth)
 {
     pthread_mutex_lock(&auth->mu);
     const char *id = auth->configured_client_id; /* RSA7b1 */
+    if (!id)
+        id = auth->connected_client_id; /* RSA7b3 */
     if (!id && auth->token_auth && auth->has_token)
         id = auth->token.client_id; /* RSA7b2, RSA7b4, RSA12a */
     pthread_mutex_unlock(&auth->mu);
@@ -674,6 +692,8 @@ char *ably_auth_get_client_id(ably_auth *auth)
 {
     pthread_mutex_lock(&auth->mu);
     const char *id = auth->configured_client_id;
+    if (!id)
+        id = auth->connected_client_id; /* RSA7b3 */
     if (!id && auth->token_auth && auth->has_token)
         id = auth->token.client_id;
     char *copy = dup_or_null(id);
