@@ -257,6 +257,7 @@ static void non_resumed_attached_is_update(void **state)
     assert_int_equal(prt_states_len(&updates), 1);
     pthread_mutex_lock(&updates.mu);
     assert_int_equal(updates.states[0], ABLY_CHANNEL_ATTACHED);
+    assert_int_equal(updates.previous[0], ABLY_CHANNEL_ATTACHED);
     assert_int_equal(updates.events[0], ABLY_CHANNEL_EVENT_UPDATE);
     assert_false(updates.resumed[0]);
     assert_int_equal(updates.codes[0], 91001);

@@ -298,12 +298,13 @@ bool prt_states_wait(prt_states *s, int state, int times)
     return true;
 }
 
-static void record(prt_states *s, int state, int event, bool resumed, const ably_error *reason)
+static void record(prt_states *s, int previous, int state, int event, bool resumed, const ably_error *reason)
 {
     pthread_mutex_lock(&s->mu);
     if (s->n < PRT_MAX_STATES) {
         size_t i = s->n++;
         s->states[i] = state;
+        s->previous[i] = previous;
         s->events[i] = event;
         s->resumed[i] = resumed;
         s->codes[i] = reason ? reason->code : 0;
@@ -315,12 +316,12 @@ static void record(prt_states *s, int state, int event, bool resumed, const ably
 
 void prt_conn_listener(void *ctx, const ably_connection_state_change *c)
 {
-    record(ctx, (int)c->current, (int)c->event, false, c->reason);
+    record(ctx, (int)c->previous, (int)c->current, (int)c->event, false, c->reason);
 }
 
 void prt_channel_listener(void *ctx, const ably_channel_state_change *c)
 {
-    record(ctx, (int)c->current, (int)c->event, c->resumed, c->reason);
+    record(ctx, (int)c->previous, (int)c->current, (int)c->event, c->resumed, c->reason);
 }
 
 void prt_result_init(prt_result *r)

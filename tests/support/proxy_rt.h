@@ -98,6 +98,7 @@ ably_realtime_channel *prt_channel(ably_realtime *rt, const char *name);
 typedef struct {
     pthread_mutex_t mu;
     int states[PRT_MAX_STATES];
+    int previous[PRT_MAX_STATES];
     int events[PRT_MAX_STATES];
     bool resumed[PRT_MAX_STATES];
     int64_t codes[PRT_MAX_STATES];  /* reason code, 0: none */
