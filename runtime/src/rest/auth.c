@@ -389,7 +389,6 @@ void ably_auth_free(ably_auth *auth)
     auth_source_unref(auth->src);
     ably_token_params_clear(&auth->defaults);
     free(auth->configured_client_id);
-    free(auth->connected_client_id);
     free(auth->basic_header);
     for (size_t i = 0; i < auth->retired_count; i++)
         free(auth->retired_ids[i]);
@@ -665,11 +664,16 @@ void ably_auth_set_connected_client_id(ably_auth *auth, const char *client_id)
         return;
     pthread_mutex_lock(&auth->mu);
     if (!auth->connected_client_id || strcmp(auth->connected_client_id, client_id) != 0) {
-        char *copy = strdup(client_id);
-        if (copy) {
-            retire_client_id(auth, auth->connected_client_id);
-            auth->connected_client_id = copy;
-        }
+        /* The string lives in retired_ids (one copy per distinct value, freed only with
+         * the auth), so a pointer ably_auth_client_id handed out never dangles. */
+        char *kept = NULL;
+        for (size_t i = 0; i < auth->retired_count && !kept; i++)
+            if (strcmp(auth->retired_ids[i], client_id) == 0)
+                kept = auth->retired_ids[i];
+        if (!kept && (kept = strdup(client_id)) != NULL)
+            retire_client_id(auth, kept);
+        if (kept)
+            auth->connected_client_id = kept;
     }
     pthread_mutex_unlock(&auth->mu);
 }

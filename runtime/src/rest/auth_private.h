@@ -62,7 +62,7 @@ struct ably_auth {
     int64_t time_offset_ms;
 
     /* RSA7b3: the clientId the server gave the realtime connection in CONNECTED;
-     * kept (retired, never freed early) once replaced, like token client ids. */
+     * points into retired_ids (not owned separately). */
     char *connected_client_id;
 
     /* Client ids once returned by ably_auth_client_id are kept until free so the
