@@ -488,6 +488,35 @@ static void log_action(px_session *s, const cJSON *action, const char *label)
     px_log_event(s, "action", f);
 }
 
+/* A replacement may keep fields of the frame it replaces: a string value
+ * "__PASSTHROUGH__" (as uts-proxy specs use for connectionKey) takes the original's
+ * value at the same path, and is dropped when the original has none there. */
+static void fill_passthrough(cJSON *repl, const cJSON *orig)
+{
+    cJSON *item = repl ? repl->child : NULL;
+    while (item) {
+        cJSON *next = item->next;
+        const cJSON *o = orig && item->string ? cJSON_GetObjectItemCaseSensitive(orig, item->string) : NULL;
+        if (cJSON_IsString(item) && strcmp(item->valuestring, "__PASSTHROUGH__") == 0) {
+            if (o)
+                cJSON_ReplaceItemViaPointer(repl, item, cJSON_Duplicate(o, true));
+            else
+                cJSON_Delete(cJSON_DetachItemViaPointer(repl, item));
+        } else if (cJSON_IsObject(item)) {
+            fill_passthrough(item, o);
+        }
+        item = next;
+    }
+}
+
+static void replace_frame(px_conn *c, int dir, const cJSON *message, const cJSON *orig)
+{
+    cJSON *msg = cJSON_Duplicate(message, true);
+    fill_passthrough(msg, orig);
+    inject(c, dir, msg);
+    cJSON_Delete(msg);
+}
+
 static void handle_message(px_conn *c, int dir, int opcode, const uint8_t *payload, size_t n)
 {
     px_session *s = c->s;
@@ -502,6 +531,8 @@ static void handle_message(px_conn *c, int dir, int opcode, const uint8_t *paylo
                         .action = action, .channel = channel };
         r = px_rules_match(s->rules, &ev, px_now_ms());
     }
+    /* the original goes to the log below; a replacement may need its fields */
+    cJSON *orig = r && r->action == PX_A_REPLACE && json ? cJSON_Duplicate(json, true) : NULL;
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "direction", dir == TO_CLIENT ? "server_to_client" : "client_to_server");
     cJSON_AddItemToObject(f, "message", json ? json : cJSON_CreateNull());
@@ -535,7 +566,7 @@ static void handle_message(px_conn *c, int dir, int opcode, const uint8_t *paylo
         proxy_close(c, r->close_code);
         break;
     case PX_A_REPLACE:
-        inject(c, dir, r->message);
+        replace_frame(c, dir, r->message, orig);
         break;
     case PX_A_CLOSE:
     case PX_A_ACCEPT_AND_CLOSE:
@@ -550,6 +581,7 @@ static void handle_message(px_conn *c, int dir, int opcode, const uint8_t *paylo
         enqueue(c, dir, opcode, payload, n, now);
         break;
     }
+    cJSON_Delete(orig);
     px_rules_reap(&s->rules, px_now_ms());
 }
 

@@ -493,6 +493,24 @@ static rt_conn *resume_into(rt_conn *fresh, rt_conn *old)
     return old;
 }
 
+/* As Ably does, every resumed or recovered transport gets a fresh connectionKey for
+ * the same connectionId (RTN16d: the client must take the new key). Keeps the old
+ * key when memory runs out. */
+static void rekey(rt_conn *c)
+{
+    char *secret = sbx_random_id(16);
+    char *key = c->id && secret ? sbx_sprintf("%s!%s", c->id, secret) : NULL;
+    free(secret);
+    if (!key || sbx_map_put(&rt.by_key, key, c) != 0) {
+        free(key);
+        return;
+    }
+    if (c->key && sbx_map_get(&rt.by_key, c->key) == c)
+        sbx_map_remove(&rt.by_key, c->key);
+    free(c->key);
+    c->key = key;
+}
+
 static void on_open(struct lws *wsi)
 {
     sbx_server *srv = lws_context_user(lws_get_context(wsi));
@@ -542,6 +560,7 @@ static void on_open(struct lws *wsi)
                                       "or expired", resume);
         else {
             c = resume_into(c, old);
+            rekey(c);
             sbx_log(srv, 3, "realtime: %s resumed", c->id);
             send_connected(c, NULL, true);
             schedule_token(c);

@@ -832,6 +832,33 @@ static void ws_replace_connected_with_error(void **state)
     session_end(&s);
 }
 
+/* "__PASSTHROUGH__" in a replacement keeps the replaced frame's value at that path
+ * (uts connection_resume.md, RTN15g scenario), and is dropped where it has none. */
+static void ws_replace_keeps_passthrough_fields(void **state)
+{
+    (void)state;
+    session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},"
+                                  "\"action\":{\"type\":\"replace\",\"message\":{\"action\":4,"
+                                  "\"connectionId\":\"proxy-id\",\"connectionKey\":\"__PASSTHROUGH__\","
+                                  "\"connectionDetails\":{\"connectionKey\":\"__PASSTHROUGH__\","
+                                  "\"connectionStateTtl\":2000}}},\"times\":1}]");
+    wsock *w = calloc(1, sizeof *w);
+    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
+    cJSON *msg = NULL;
+    assert_int_equal(ws_next_action(w, &msg, WAIT_MS), 4);
+    assert_string_equal(cJSON_GetObjectItem(msg, "connectionId")->valuestring, "proxy-id");
+    assert_null(cJSON_GetObjectItem(msg, "connectionKey")); /* the original had none at the top */
+    const cJSON *details = cJSON_GetObjectItem(msg, "connectionDetails");
+    const cJSON *key = cJSON_GetObjectItem(details, "connectionKey");
+    assert_true(cJSON_IsString(key));
+    assert_non_null(strstr(key->valuestring, "key-")); /* the fake server's own key */
+    assert_int_equal(cJSON_GetObjectItem(details, "connectionStateTtl")->valueint, 2000);
+    cJSON_Delete(msg);
+    ws_close_fd(w);
+    free(w);
+    session_end(&s);
+}
+
 static void ws_replace_in_msgpack(void **state)
 {
     (void)state;
@@ -1230,6 +1257,7 @@ int main(void)
         ABLY_TEST(ws_passthrough_logs_frames_both_ways, "TR2 TR4"),
         ABLY_TEST(ws_replace_connected_with_error, "RTN14a"),
         ABLY_TEST(ws_replace_in_msgpack, "RTN14g TR4"),
+        ABLY_TEST(ws_replace_keeps_passthrough_fields, "RTN15c7"),
         ABLY_TEST(ws_refuse_first_connection, "RTN14d"),
         ABLY_TEST(ws_query_contains_and_accept_and_close, "RTN15a"),
         ABLY_TEST(ws_connect_delay_then_forward, "RTN14c"),

@@ -39,6 +39,7 @@ static void resume_keeps_id_and_delivers_missed(void **state)
     snprintf(q, sizeof q, "resume=%s", key);
     c = connect_keyed(env, q, true, id2, key2);
     assert_string_equal(id2, id);
+    assert_string_not_equal(key2, key); /* each resumed transport gets a fresh key */
     for (int i = 0; i < 3; i++) {
         ably_protocol_message *pm = rtc_expect(c, ACT(MESSAGE), WAIT);
         assert_non_null(pm);
@@ -113,6 +114,7 @@ static void recover_keeps_the_connection(void **state)
     snprintf(q, sizeof q, "recover=%s", key);
     c = connect_keyed(env, q, false, id2, key2);
     assert_string_equal(id2, id);
+    assert_string_not_equal(key2, key); /* RTN16d: a fresh key for the recovered connection */
     rtc_destroy(c);
 }
 

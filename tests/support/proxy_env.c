@@ -172,6 +172,10 @@ static cJSON *session_log(proxy_env *px)
     return root;
 }
 
+int proxy_env_clear_log(proxy_env *px) { return control(px, "DELETE", "/sessions/default/log", NULL, NULL); }
+
+void *proxy_env_log(proxy_env *px) { return session_log(px); }
+
 int proxy_env_count_connects_with(proxy_env *px, const char *param)
 {
     cJSON *root = session_log(px);

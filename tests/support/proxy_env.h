@@ -38,6 +38,13 @@ int proxy_env_clear_rules(proxy_env *px);
 /* Runs an imperative action (a JSON object text) on every open WebSocket of the
  * default session. HTTP status (409: no WebSocket open), -1 on error. */
 int proxy_env_action(proxy_env *px, const char *action_json);
+/* Clears the default session's log (the proxy's DELETE /sessions/default/log). HTTP
+ * status, -1 on error. */
+int proxy_env_clear_log(proxy_env *px);
+/* The default session's log as parsed JSON ({"events":[...]}, a cJSON *; the caller
+ * cJSON_Deletes it), NULL on error. Typed void * so this header needs no cJSON. */
+void *proxy_env_log(proxy_env *px);
+
 /* How many log events of `type` (e.g. "ws_connect") whose string field `field` equals
  * `value` (field NULL: any) the default session logged so far; -1 on error. */
 int proxy_env_count(proxy_env *px, const char *type, const char *field, const char *value);

@@ -615,6 +615,7 @@ static void apply_details(ably_realtime *rt, const ably_protocol_message *pm)
         rt->max_message_size = d->max_message_size;
     if (d->server_id)
         set_str(&rt->server_id, d->server_id);
+    ably_auth_set_connected_client_id(ably_rest_auth_state(rt->rest), d->client_id); /* RSA7b3 */
 }
 
 static void arm_idle(ably_realtime *rt)
@@ -963,7 +964,7 @@ void ably_rt_fire_timers(ably_realtime *rt)
     if (due(rt->t_connect, now)) { /* RTN14c */
         rt->t_connect = 0;
         ably_error e;
-        make_error(&e, ABLY_ERR_CONNECTION_TIMED_OUT, 0, "connection attempt timed out");
+        make_error(&e, ABLY_ERR_CONNECTION_TIMED_OUT, 0, "connection attempt timeout (no CONNECTED)");
         attempt_failed(rt, &e, true);
         ably_error_clear(&e);
     }

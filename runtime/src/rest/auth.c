@@ -658,10 +658,32 @@ int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error
     return rc == 0 ? 1 : 0;
 }
 
+void ably_auth_set_connected_client_id(ably_auth *auth, const char *client_id)
+{
+    if (!client_id)
+        return;
+    pthread_mutex_lock(&auth->mu);
+    if (!auth->connected_client_id || strcmp(auth->connected_client_id, client_id) != 0) {
+        /* The string lives in retired_ids (one copy per distinct value, freed only with
+         * the auth), so a pointer ably_auth_client_id handed out never dangles. */
+        char *kept = NULL;
+        for (size_t i = 0; i < auth->retired_count && !kept; i++)
+            if (strcmp(auth->retired_ids[i], client_id) == 0)
+                kept = auth->retired_ids[i];
+        if (!kept && (kept = strdup(client_id)) != NULL)
+            retire_client_id(auth, kept);
+        if (kept)
+            auth->connected_client_id = kept;
+    }
+    pthread_mutex_unlock(&auth->mu);
+}
+
 const char *ably_auth_client_id(ably_auth *auth)
 {
     pthread_mutex_lock(&auth->mu);
     const char *id = auth->configured_client_id; /* RSA7b1 */
+    if (!id)
+        id = auth->connected_client_id; /* RSA7b3 */
     if (!id && auth->token_auth && auth->has_token)
         id = auth->token.client_id; /* RSA7b2, RSA7b4, RSA12a */
     pthread_mutex_unlock(&auth->mu);
@@ -674,6 +696,8 @@ char *ably_auth_get_client_id(ably_auth *auth)
 {
     pthread_mutex_lock(&auth->mu);
     const char *id = auth->configured_client_id;
+    if (!id)
+        id = auth->connected_client_id; /* RSA7b3 */
     if (!id && auth->token_auth && auth->has_token)
         id = auth->token.client_id;
     char *copy = dup_or_null(id);

@@ -55,6 +55,10 @@ int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error
  * when they change so a returned pointer never dangles). */
 const char *ably_auth_client_id(ably_auth *auth);
 
+/* RSA7b3: records the clientId from a realtime CONNECTED's connectionDetails (NULL or
+ * unchanged: no effect). It takes precedence over the token's, after a configured one. */
+void ably_auth_set_connected_client_id(ably_auth *auth, const char *client_id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,10 @@ struct ably_auth {
     bool has_time_offset;     /* RSA10k: Ably's clock minus ours, once measured */
     int64_t time_offset_ms;
 
+    /* RSA7b3: the clientId the server gave the realtime connection in CONNECTED;
+     * points into retired_ids (not owned separately). */
+    char *connected_client_id;
+
     /* Client ids once returned by ably_auth_client_id are kept until free so the
      * returned pointers never dangle (they change only when a token does). */
     char **retired_ids;
