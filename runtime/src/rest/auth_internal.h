@@ -55,6 +55,12 @@ int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error
  * when they change so a returned pointer never dangles). */
 const char *ably_auth_client_id(ably_auth *auth);
 
+/* A realtime connection was established (or updated) and the server confirmed the
+ * identity `client_id` in CONNECTED's connectionDetails (RSA7b3, RTC4a): Auth#clientId
+ * reports it from now on unless ClientOptions set one. NULL is ignored (the server
+ * confirmed no identity; the token's, if any, still stands). Copied. */
+void ably_auth_set_connection_client_id(ably_auth *auth, const char *client_id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,6 +52,7 @@ struct ably_auth {
     auth_source *src;         /* current token source (owned reference) */
     ably_token_params defaults;  /* stored TokenParams (RSA10g), timestamp never set */
     char *configured_client_id;  /* ClientOptions.clientId (RSA7b1), or NULL */
+    char *connection_client_id;  /* confirmed by a realtime CONNECTED (RSA7b3), or NULL */
     char *basic_header;       /* "Basic <base64(key)>", when there is a key */
 
     bool has_token;
