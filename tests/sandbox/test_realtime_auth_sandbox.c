@@ -56,17 +56,25 @@ static void b64url(const unsigned char *in, size_t len, char *out)
         *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
 }
 
-/* An HS256 Ably JWT signed with key k, valid for ttl_s seconds, every capability, and
- * the clientId claim when client_id is not NULL. malloc'd. */
-static char *make_jwt(const sandbox_key *k, int64_t ttl_s, const char *client_id)
+/* An HS256 Ably JWT signed with key k, valid for ttl_s seconds, with capability JSON
+ * `cap` (NULL: every capability; no backslashes) and the clientId claim when client_id
+ * is not NULL. malloc'd. */
+static char *make_jwt(const sandbox_key *k, int64_t ttl_s, const char *client_id, const char *cap)
 {
-    char header[256], claims[512], cid[160] = "", h64[400], c64[800], sig64[64];
+    char header[256], claims[768], cid[160] = "", cap_esc[256] = "", h64[400], c64[1100], sig64[64];
     snprintf(header, sizeof header, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", k->key_name);
     if (client_id)
         snprintf(cid, sizeof cid, ",\"x-ably-clientId\":\"%s\"", client_id);
+    const char *c = cap ? cap : "{\"*\":[\"*\"]}";
+    for (size_t i = 0, j = 0; c[i] && j + 3 < sizeof cap_esc; i++) { /* as a JSON string */
+        if (c[i] == '"')
+            cap_esc[j++] = '\\';
+        cap_esc[j++] = c[i];
+        cap_esc[j] = '\0';
+    }
     int64_t now = epoch_s();
-    snprintf(claims, sizeof claims, "{\"iat\":%lld,\"exp\":%lld,\"x-ably-capability\":\"{\\\"*\\\":[\\\"*\\\"]}\"%s}",
-             (long long)(now - 10), (long long)(now + ttl_s), cid);
+    snprintf(claims, sizeof claims, "{\"iat\":%lld,\"exp\":%lld,\"x-ably-capability\":\"%s\"%s}",
+             (long long)(now - 10), (long long)(now + ttl_s), cap_esc, cid);
     b64url((const unsigned char *)header, strlen(header), h64);
     b64url((const unsigned char *)claims, strlen(claims), c64);
     char *jwt = malloc(strlen(h64) + strlen(c64) + sizeof sig64 + 3);
@@ -96,6 +104,7 @@ typedef struct {
     ably_rest *signer;     /* key client for native tokens and TokenRequests */
     token_kind kind;
     const char *client_id; /* put in the token, or NULL */
+    const char *_Atomic capability; /* JWT capability (NULL: everything); set between calls */
     atomic_int calls;
 } cb_ctx;
 
@@ -116,10 +125,10 @@ static int auth_cb(void *vctx, const ably_token_params *params, char **token, ab
     int rc = 0;
     switch (c->kind) {
     case TOKEN_JWT:
-        *token = make_jwt(k, 3600, c->client_id);
+        *token = make_jwt(k, 3600, c->client_id, atomic_load(&c->capability));
         break;
     case TOKEN_JWT_SHORT:
-        *token = make_jwt(k, n == 1 ? 5 : 3600, c->client_id);
+        *token = make_jwt(k, n == 1 ? 5 : 3600, c->client_id, NULL);
         break;
     case TOKEN_NATIVE:
         rc = ably_auth_request_token(ably_rest_auth(c->signer), &p, NULL, td, err);
@@ -137,6 +146,7 @@ static void cb_init(cb_ctx *c, const sandbox_env *env, token_kind kind, const ch
     c->env = env;
     c->kind = kind;
     c->client_id = client_id;
+    atomic_init(&c->capability, NULL);
     atomic_init(&c->calls, 0);
     c->signer = kind == TOKEN_NATIVE || kind == TOKEN_REQUEST ? rest_with_key(env, 0, false) : NULL;
 }
@@ -270,6 +280,102 @@ static void in_band_reauth(void **state, token_kind kind)
 
 static void in_band_reauth_jwt(void **state) { in_band_reauth(state, TOKEN_JWT); }
 static void in_band_reauth_native_token(void **state) { in_band_reauth(state, TOKEN_NATIVE); }
+
+/* RTC8a1's second test: a reauthorization that takes a channel's capability away
+ * fails that channel with the server's error, soon after the token update, while the
+ * connection carries on. */
+typedef struct {
+    pthread_mutex_t mu;
+    int failed;
+    int64_t code;
+    int attached;
+} chan_rec;
+
+static void on_channel_change(void *ctx, const ably_channel_state_change *ch)
+{
+    chan_rec *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    if (ch->current == ABLY_CHANNEL_FAILED) {
+        r->failed++;
+        r->code = ch->reason ? ch->reason->code : 0;
+    } else if (ch->current == ABLY_CHANNEL_ATTACHED) {
+        r->attached++;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int chan_read(chan_rec *r, const int *field)
+{
+    pthread_mutex_lock(&r->mu);
+    int v = *field;
+    pthread_mutex_unlock(&r->mu);
+    return v;
+}
+
+static bool chan_wait(chan_rec *r, const int *field)
+{
+    for (int64_t end = mono_ms() + RT_WAIT_MS; chan_read(r, field) == 0; usleep(2000))
+        if (mono_ms() > end)
+            return false;
+    return true;
+}
+
+static void reauth_downgrade_fails_the_channel(void **state)
+{
+    sandbox_env *env = *state;
+    cb_ctx cb;
+    cb_init(&cb, env, TOKEN_JWT, NULL);
+    ably_realtime *rt = callback_client(env, &cb, NULL, false);
+    ably_connection_connect(rt);
+    assert_true(wait_state(rt, ABLY_CONN_CONNECTED));
+    char *id_before = ably_connection_id(rt);
+    char name[96], keep[96];
+    rest_channel_name(name, sizeof name, "rt-downgrade", false);
+    rest_channel_name(keep, sizeof keep, "rt-kept", false);
+    ably_realtime_channel *lost = NULL, *kept = NULL;
+    ably_error err = {0};
+    assert_int_equal(ably_realtime_channels_get(rt, name, NULL, &lost, &err), 0);
+    assert_int_equal(ably_realtime_channels_get(rt, keep, NULL, &kept, &err), 0);
+    chan_rec r_lost = {.failed = 0}, r_kept = {.failed = 0};
+    pthread_mutex_init(&r_lost.mu, NULL);
+    pthread_mutex_init(&r_kept.mu, NULL);
+    ably_realtime_channel_on(lost, ABLY_CHANNEL_EVENT_ANY, on_channel_change, &r_lost);
+    ably_realtime_channel_on(kept, ABLY_CHANNEL_EVENT_ANY, on_channel_change, &r_kept);
+    ably_realtime_channel_attach(lost, NULL, NULL);
+    ably_realtime_channel_attach(kept, NULL, NULL);
+    assert_true(chan_wait(&r_lost, &r_lost.attached));
+    assert_true(chan_wait(&r_kept, &r_kept.attached));
+
+    char cap[160];
+    snprintf(cap, sizeof cap, "{\"%s\":[\"*\"]}", keep); /* only the kept channel */
+    atomic_store(&cb.capability, cap);
+    rec r;
+    rec_init(&r);
+    ably_realtime_authorize(rt, NULL, NULL, on_authorized, &r);
+    assert_true(wait_authorized(&r));
+    pthread_mutex_lock(&r.mu);
+    assert_int_equal(r.code, 0);
+    pthread_mutex_unlock(&r.mu);
+    assert_true(chan_wait(&r_lost, &r_lost.failed));
+    pthread_mutex_lock(&r_lost.mu);
+    assert_int_equal(r_lost.code, 40160); /* the reason is on the state change */
+    pthread_mutex_unlock(&r_lost.mu);
+    assert_int_equal(ably_realtime_channel_state(lost), ABLY_CHANNEL_FAILED);
+    assert_int_equal(ably_realtime_channel_state(kept), ABLY_CHANNEL_ATTACHED);
+    assert_int_equal(chan_read(&r_kept, &r_kept.failed), 0);
+    assert_int_equal(ably_connection_get_state(rt), ABLY_CONN_CONNECTED);
+    char *id_after = ably_connection_id(rt);
+    assert_string_equal(id_after, id_before);
+    free(id_before);
+    free(id_after);
+    ably_connection_close(rt);
+    assert_true(wait_state(rt, ABLY_CONN_CLOSED));
+    ably_realtime_destroy(rt);
+    cb_free(&cb);
+    pthread_mutex_destroy(&r.mu);
+    pthread_mutex_destroy(&r_lost.mu);
+    pthread_mutex_destroy(&r_kept.mu);
+}
 
 /* realtime/integration/RTC8c/authorize-initiates-connection-0 */
 static void authorize_from_initialized_connects(void **state)
@@ -447,6 +553,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         ABLY_TEST(in_band_reauth_jwt, "RTC8 RTC8a RTC8a1 RTC8a3 RTC8a4"),
         ABLY_TEST(in_band_reauth_native_token, "RTC8 RTC8a RTC8a1 RTC8a3 RTC8a4"),
+        ABLY_TEST(reauth_downgrade_fails_the_channel, "RTC8a RTC8a1 RTL14"),
         ABLY_TEST(authorize_from_initialized_connects, "RTC8 RTC8c RTC8b1"),
         ABLY_TEST(token_auth_connect, "RSA8 RSA8d"),
         ABLY_TEST(matching_client_id_connects, "RSA7 RSA7b1 RSA15a"),
