@@ -402,6 +402,33 @@ static void time_proxies_rest(void **state)
     mock_rt_free(&t);
 }
 
+/* The Shared Options of realtime_client.md: fallbackHosts (RSC15) behave the same for
+ * the REST calls of a realtime client: a 5xx from the primary domain moves the request
+ * to a fallback domain, which is then kept for the next request. */
+static void rest_calls_use_fallback_hosts(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    mock_rt_start(&t, NULL);
+    mock_http_queue_for_host(t.h, "main.realtime.ably.net", 503,
+                             "{\"error\":{\"code\":50300,\"statusCode\":503,\"message\":\"busy\"}}");
+    mock_http_queue_json(t.h, 200, "[1704067200000]");
+    mock_http_queue_json(t.h, 200, "[1704067200001]");
+    int64_t ms = 0;
+    ably_error err = {0};
+    assert_int_equal(ably_realtime_time(t.rt, &ms, &err), 0);
+    assert_int_equal(ms, 1704067200000LL);
+    assert_int_equal(mock_http_count(t.h), 2);
+    const char *primary = mock_http_request(t.h, 0)->host;
+    const char *fallback = mock_http_request(t.h, 1)->host;
+    assert_string_equal(primary, "main.realtime.ably.net");
+    assert_non_null(strstr(fallback, ".fallback.ably-realtime.com"));
+    assert_int_equal(ably_realtime_time(t.rt, &ms, &err), 0); /* RSC15f: the fallback is kept */
+    assert_string_equal(mock_http_request(t.h, 2)->host, fallback);
+    mock_rt_free(&t);
+}
+
 /* realtime/unit/RTC5/stats-proxies-rest-0, running uts/rest/unit/stats.md's cases */
 static void stats_proxies_rest(void **state)
 {
@@ -733,6 +760,7 @@ int main(void)
         ABLY_TEST(time_proxies_rest, "RTC6 RTC6a"),
         ABLY_TEST(stats_proxies_rest, "RTC5 RTC5a RTC5b"),
         ABLY_TEST(request_proxies_rest, "RTC9"),
+        ABLY_TEST(rest_calls_use_fallback_hosts, "RTC1 RSC15 RSC15l RSC15l3 RSC15f"),
         ABLY_TEST(attach_uses_configured_request_timeout, "RTC7"),
         ABLY_TEST(detach_uses_configured_request_timeout, "RTC7"),
         ABLY_TEST(disconnected_retry_uses_configured_timeout, "RTC7"),
