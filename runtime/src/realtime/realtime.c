@@ -473,6 +473,7 @@ int ably_realtime_request(ably_realtime *rt, const char *method, const char *pat
 {
     return ably_rest_request(rt->rest, method, path, version, params, body_json, headers, out, err);
 }
+
 ably_auth *ably_realtime_auth(ably_realtime *rt) { return ably_rest_auth(rt->rest); }
 
 char *ably_realtime_client_id(ably_realtime *rt)
