@@ -4,7 +4,8 @@
  *   PATCH /channels/{ch}/messages/{serial}           action 1 update, 2 delete, 5 append
  *   GET   /channels/{ch}/messages/{serial}/versions  every version, paged like history
  * Update replaces name / data / encoding / extras with what the body carries;
- * delete clears the data; append concatenates string data. Each gets a new
+ * delete clears the data; append concatenates string data (realtime subscribers
+ * get just the appended fragment, as from Ably). Each gets a new
  * version serial ({"versionSerial"} in the answer, UpdateDeleteResult) and
  * keeps the original serial. Capabilities: message-update-any / -delete-any,
  * or the -own forms when the caller's clientId published the original. */
@@ -169,7 +170,19 @@ bool sbx_message_change(sbx_app *app, const char *channel, const sbx_principal *
         ably_message_clear(&next);
         return change_error(e, 500, 50000, "Could not record the new version%s", "");
     }
-    rt_broadcast_message_event(ch, &m->msg); /* subscribers see the new version */
+    if (a == ABLY_MESSAGE_ACTION_MESSAGE_APPEND) {
+        /* Subscribers see the appended fragment only, as from Ably: they hold the rest. */
+        ably_message ev;
+        if (ably_message_copy(&ev, &m->msg, NULL) == 0) {
+            ably_data_set(&ev.data, body->data.type, body->data.bytes, body->data.len);
+            free(ev.encoding);
+            ev.encoding = sbx_strdup(body->encoding);
+            rt_broadcast_message_event(ch, &ev);
+        }
+        ably_message_clear(&ev);
+    } else {
+        rt_broadcast_message_event(ch, &m->msg); /* subscribers see the new version */
+    }
     return true;
 }
 

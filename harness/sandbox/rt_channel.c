@@ -468,7 +468,8 @@ void rt_recheck_capabilities(rt_conn *c)
             continue;
         rt_presence_leave_link(l);
         rt_chan_unsubscribe(rt_chan_of(l->ch), l);
-        send_channel_action(c, ABLY_PROTOCOL_MESSAGE_ACTION_DETACHED, l->ch->name,
+        /* RTC8a1: a downgrade fails the channel with an ERROR naming it (RTL14). */
+        send_channel_action(c, ABLY_PROTOCOL_MESSAGE_ACTION_ERROR, l->ch->name,
                             rt_error_new(401, 40160, "Capability no longer permits channel %s",
                                          l->ch->name));
     }

@@ -302,10 +302,9 @@ static void conn_fail(rt_conn *c, ably_protocol_message_action action, ably_erro
 static void on_token(lws_sorted_usec_list_t *sul)
 {
     rt_conn *c = CONN_OF(sul, sul_token);
-    sbx_token *t = c->principal.token;
-    if (!t)
+    if (!c->principal.expires) /* Basic auth never expires */
         return;
-    int64_t left = t->expires - sbx_now_ms();
+    int64_t left = c->principal.expires - sbx_now_ms();
     if (left > 0 && !c->token_warned) {
         /* RTN22: ask the client to renew before the token runs out. */
         c->token_warned = true;
@@ -330,10 +329,9 @@ static void schedule_token(rt_conn *c)
 {
     lws_sul_cancel(&c->sul_token);
     c->token_warned = false;
-    sbx_token *t = c->principal.token;
-    if (!t)
+    if (!c->principal.expires) /* Ably tokens and JWTs expire; Basic auth does not */
         return;
-    int64_t left = t->expires - sbx_now_ms();
+    int64_t left = c->principal.expires - sbx_now_ms();
     if (left > 2 * AUTH_AHEAD_MS)
         schedule(&c->sul_token, on_token, left - AUTH_AHEAD_MS);
     else {

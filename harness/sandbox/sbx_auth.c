@@ -78,6 +78,7 @@ static int accept_token(sbx_token *t, sbx_principal *p, sbx_auth_error *err)
     p->token = t;
     p->cap = &t->cap;
     p->client_id = t->client_id;
+    p->expires = t->expires;
     return 0;
 }
 
@@ -138,6 +139,7 @@ int sbx_auth_jwt(sbx_store *store, const char *jwt, sbx_principal *p, sbx_auth_e
         rc = fail(err, 401, 40142, "Token expired");
         goto done;
     }
+    p->expires = (int64_t)(exp->valuedouble * 1000);
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(claims, "x-ably-capability");
     if (cJSON_IsString(cap)) {
         sbx_capability requested;

@@ -24,6 +24,7 @@ typedef struct {
     bool basic;
     const sbx_capability *cap;   /* effective capability */
     const char *client_id;       /* NULL anonymous, "*" wildcard */
+    int64_t expires;             /* token or JWT expiry, ms since the epoch; 0: never (Basic) */
     /* owned storage for JWT / header-derived values */
     sbx_capability own_cap;
     char *own_client_id;

@@ -188,8 +188,7 @@ static void connect_with_key(void **state, bool binary)
     assert_false(has_error_reason(a, NULL));
     char *id_a = nonempty(ably_connection_id(a)), *key_a = nonempty(ably_connection_key(a));
     /* Destroyed without CLOSE: the server keeps that connection (resumable) while the
-     * next client connects. (One client at a time: libwebsockets 4.1.6 leaks its
-     * OpenSSL client context when two lws contexts are alive at once.) */
+     * next client connects. */
     ably_realtime_destroy(a);
 
     /* RTN8b, RTN9b: another client gets its own id and key */

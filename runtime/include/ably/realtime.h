@@ -168,9 +168,31 @@ void ably_realtime_authorize(ably_realtime *rt, const ably_token_params *params,
 
 /* ---- the client ---- */
 
-/* The REST half of this client (RTC: stats, time, request, auth), owned by the client. */
+/* RealtimeClient#connect (RTC15a) and #close (RTC16a): the same as
+ * ably_connection_connect and ably_connection_close. Thread safe. */
+void ably_realtime_connect(ably_realtime *rt);
+void ably_realtime_close(ably_realtime *rt);
+
+/* The REST half of this client, owned by the client. Everything REST offers works on
+ * it and shares this client's options and Auth: push administration (RTC13: pass it
+ * to the ably_push_* functions of ably/push_admin.h), batch publish and presence
+ * (ably_rest_batch_*), token revocation, REST channels. */
 ably_rest *ably_realtime_rest(ably_realtime *rt);
-/* Auth (RTC4), shared with the REST half. */
+
+/* RealtimeClient#time (RTC6a), #stats (RTC5a, RTC5b) and #request (RTC9): the REST
+ * calls ably_rest_time, ably_rest_stats and ably_rest_request, with the same
+ * parameters, results and errors. Like them they block the calling thread until the
+ * answer is in (the realtime loop keeps running meanwhile), so call them from an
+ * application thread, not from a realtime callback, which would stall the loop for
+ * the duration of the request. Thread safe. */
+int ably_realtime_time(ably_realtime *rt, int64_t *out_ms, ably_error *err);
+int ably_realtime_stats(ably_realtime *rt, const ably_stats_params *params, ably_paginated_result **out,
+                        ably_error *err);
+int ably_realtime_request(ably_realtime *rt, const char *method, const char *path, int version,
+                          const ably_string_map *params, const char *body_json, const ably_string_map *headers,
+                          ably_paginated_result **out, ably_error *err);
+/* Auth (RTC4), shared with the REST half. Its clientId follows the identity the
+ * server confirms in CONNECTED (RTC4a, RSA7b3). */
 ably_auth *ably_realtime_auth(ably_realtime *rt);
 /* RTC17: the client's identity (malloc'd), or NULL when unknown. */
 char *ably_realtime_client_id(ably_realtime *rt);

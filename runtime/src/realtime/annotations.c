@@ -21,7 +21,6 @@ struct ably_realtime_annotations {
     ably_emitter em;   /* events: index into types (ABLY_EMITTER_ANY: every type) */
     char **types;      /* [mu] interned subscription types */
     size_t types_count, types_cap;
-    uint64_t state_listener;
 };
 
 /* ---- RTAN4e: the ANNOTATION_SUBSCRIBE mode check ---- */
@@ -48,10 +47,15 @@ static void warn_without_mode(ably_realtime_annotations *an)
                  ch->name);
 }
 
-static void on_channel_attached(void *ctx, const ably_channel_state_change *change)
+/* [loop] Called by the channel itself, not through its public emitter, so that an
+ * application removing every channel listener cannot switch it off (RTC10). */
+void ably_annotations_on_attached(ably_realtime_channel *ch)
 {
-    (void)change;
-    warn_without_mode(ctx);
+    pthread_mutex_lock(&ch->chs->mu);
+    ably_realtime_annotations *an = ch->annotations;
+    pthread_mutex_unlock(&ch->chs->mu);
+    if (an)
+        warn_without_mode(an);
 }
 
 /* ---- the object (RTL26) ---- */
@@ -63,8 +67,6 @@ ably_realtime_annotations *ably_realtime_channel_annotations(ably_realtime_chann
     if (!an && (an = calloc(1, sizeof *an)) != NULL) {
         an->ch = ch;
         ably_emitter_init(&an->em);
-        /* the state emitter has its own lock, so registering under mu is safe */
-        an->state_listener = ably_realtime_channel_on(ch, ABLY_CHANNEL_EVENT_ATTACHED, on_channel_attached, an);
         ch->annotations = an;
     }
     pthread_mutex_unlock(&ch->chs->mu);

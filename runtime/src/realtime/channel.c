@@ -260,6 +260,8 @@ static void emit(ably_realtime_channel *ch, ably_channel_state prev, ably_channe
 {
     ably_channel_state_change c = {prev, ch->state, ev, reason, resumed, backlog};
     ably_presence_on_channel_state(&ch->presence, &c, has_presence);
+    if (ev == ABLY_CHANNEL_EVENT_ATTACHED)
+        ably_annotations_on_attached(ch);
     ably_emitter_emit(&ch->state_em, (int)ev, invoke_state_listener, &c);
 }
 

@@ -129,6 +129,7 @@ void ably_ch_inherit_presence_fields(ably_presence_message *m, const ably_protoc
 /* ---- annotations.c ---- */
 void ably_annotations_free(struct ably_realtime_annotations *an); /* NULL is fine */
 void ably_annotations_on_frame(ably_realtime_channel *ch, ably_protocol_message *pm); /* [loop] RTAN4b */
+void ably_annotations_on_attached(ably_realtime_channel *ch); /* [loop] RTAN4e */
 
 /* ---- presence.c [loop] ---- */
 void ably_presence_init(ably_realtime_presence *p, ably_realtime_channel *ch);

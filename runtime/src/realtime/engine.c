@@ -615,7 +615,7 @@ static void apply_details(ably_realtime *rt, const ably_protocol_message *pm)
         rt->max_message_size = d->max_message_size;
     if (d->server_id)
         set_str(&rt->server_id, d->server_id);
-    ably_auth_set_connected_client_id(ably_rest_auth_state(rt->rest), d->client_id); /* RSA7b3 */
+    ably_auth_set_connection_client_id(ably_rest_auth_state(rt->rest), d->client_id); /* RTC4a, RSA7b3 */
 }
 
 static void arm_idle(ably_realtime *rt)

@@ -451,7 +451,29 @@ uint64_t ably_connection_when_state(ably_realtime *rt, ably_connection_state sta
 
 /* ---- the client ---- */
 
+void ably_realtime_connect(ably_realtime *rt) { ably_connection_connect(rt); } /* RTC15a */
+void ably_realtime_close(ably_realtime *rt) { ably_connection_close(rt); }     /* RTC16a */
+
 ably_rest *ably_realtime_rest(ably_realtime *rt) { return rt->rest; }
+
+int ably_realtime_time(ably_realtime *rt, int64_t *out_ms, ably_error *err)
+{
+    return ably_rest_time(rt->rest, out_ms, err);
+}
+
+int ably_realtime_stats(ably_realtime *rt, const ably_stats_params *params, ably_paginated_result **out,
+                        ably_error *err)
+{
+    return ably_rest_stats(rt->rest, params, out, err);
+}
+
+int ably_realtime_request(ably_realtime *rt, const char *method, const char *path, int version,
+                          const ably_string_map *params, const char *body_json, const ably_string_map *headers,
+                          ably_paginated_result **out, ably_error *err)
+{
+    return ably_rest_request(rt->rest, method, path, version, params, body_json, headers, out, err);
+}
+
 ably_auth *ably_realtime_auth(ably_realtime *rt) { return ably_rest_auth(rt->rest); }
 
 char *ably_realtime_client_id(ably_realtime *rt)

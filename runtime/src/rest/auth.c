@@ -389,6 +389,7 @@ void ably_auth_free(ably_auth *auth)
     auth_source_unref(auth->src);
     ably_token_params_clear(&auth->defaults);
     free(auth->configured_client_id);
+    free(auth->connection_client_id);
     free(auth->basic_header);
     for (size_t i = 0; i < auth->retired_count; i++)
         free(auth->retired_ids[i]);
@@ -658,36 +659,39 @@ int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error
     return rc == 0 ? 1 : 0;
 }
 
-void ably_auth_set_connected_client_id(ably_auth *auth, const char *client_id)
+/* The identity in force (call with auth->mu held): configured (RSA7b1), else confirmed
+ * by a realtime connection (RSA7b3), else the token's (RSA7b2, RSA7b4, RSA12a). */
+static const char *client_id_locked(const ably_auth *auth)
 {
-    if (!client_id)
-        return;
-    pthread_mutex_lock(&auth->mu);
-    if (!auth->connected_client_id || strcmp(auth->connected_client_id, client_id) != 0) {
-        /* The string lives in retired_ids (one copy per distinct value, freed only with
-         * the auth), so a pointer ably_auth_client_id handed out never dangles. */
-        char *kept = NULL;
-        for (size_t i = 0; i < auth->retired_count && !kept; i++)
-            if (strcmp(auth->retired_ids[i], client_id) == 0)
-                kept = auth->retired_ids[i];
-        if (!kept && (kept = strdup(client_id)) != NULL)
-            retire_client_id(auth, kept);
-        if (kept)
-            auth->connected_client_id = kept;
-    }
-    pthread_mutex_unlock(&auth->mu);
+    const char *id = auth->configured_client_id;
+    if (!id)
+        id = auth->connection_client_id;
+    if (!id && auth->token_auth && auth->has_token)
+        id = auth->token.client_id;
+    return id;
 }
 
 const char *ably_auth_client_id(ably_auth *auth)
 {
     pthread_mutex_lock(&auth->mu);
-    const char *id = auth->configured_client_id; /* RSA7b1 */
-    if (!id)
-        id = auth->connected_client_id; /* RSA7b3 */
-    if (!id && auth->token_auth && auth->has_token)
-        id = auth->token.client_id; /* RSA7b2, RSA7b4, RSA12a */
+    const char *id = client_id_locked(auth);
     pthread_mutex_unlock(&auth->mu);
     return id;
+}
+
+void ably_auth_set_connection_client_id(ably_auth *auth, const char *client_id)
+{
+    if (!client_id)
+        return;
+    pthread_mutex_lock(&auth->mu);
+    if (!auth->connection_client_id || strcmp(auth->connection_client_id, client_id) != 0) {
+        char *copy = strdup(client_id);
+        if (copy) { /* on failure keep the old one: better stale than dangling */
+            retire_client_id(auth, auth->connection_client_id);
+            auth->connection_client_id = copy;
+        }
+    }
+    pthread_mutex_unlock(&auth->mu);
 }
 
 /* ---- public API (ably/auth.h) ---- */
@@ -695,12 +699,7 @@ const char *ably_auth_client_id(ably_auth *auth)
 char *ably_auth_get_client_id(ably_auth *auth)
 {
     pthread_mutex_lock(&auth->mu);
-    const char *id = auth->configured_client_id;
-    if (!id)
-        id = auth->connected_client_id; /* RSA7b3 */
-    if (!id && auth->token_auth && auth->has_token)
-        id = auth->token.client_id;
-    char *copy = dup_or_null(id);
+    char *copy = dup_or_null(client_id_locked(auth));
     pthread_mutex_unlock(&auth->mu);
     return copy;
 }

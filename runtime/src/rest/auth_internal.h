@@ -55,9 +55,11 @@ int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error
  * when they change so a returned pointer never dangles). */
 const char *ably_auth_client_id(ably_auth *auth);
 
-/* RSA7b3: records the clientId from a realtime CONNECTED's connectionDetails (NULL or
- * unchanged: no effect). It takes precedence over the token's, after a configured one. */
-void ably_auth_set_connected_client_id(ably_auth *auth, const char *client_id);
+/* A realtime connection was established (or updated) and the server confirmed the
+ * identity `client_id` in CONNECTED's connectionDetails (RSA7b3, RTC4a): Auth#clientId
+ * reports it from now on unless ClientOptions set one. NULL is ignored (the server
+ * confirmed no identity; the token's, if any, still stands). Copied. */
+void ably_auth_set_connection_client_id(ably_auth *auth, const char *client_id);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,7 @@ struct ably_auth {
     auth_source *src;         /* current token source (owned reference) */
     ably_token_params defaults;  /* stored TokenParams (RSA10g), timestamp never set */
     char *configured_client_id;  /* ClientOptions.clientId (RSA7b1), or NULL */
+    char *connection_client_id;  /* confirmed by a realtime CONNECTED (RSA7b3), or NULL */
     char *basic_header;       /* "Basic <base64(key)>", when there is a key */
 
     bool has_token;
@@ -60,10 +61,6 @@ struct ably_auth {
 
     bool has_time_offset;     /* RSA10k: Ably's clock minus ours, once measured */
     int64_t time_offset_ms;
-
-    /* RSA7b3: the clientId the server gave the realtime connection in CONNECTED;
-     * points into retired_ids (not owned separately). */
-    char *connected_client_id;
 
     /* Client ids once returned by ably_auth_client_id are kept until free so the
      * returned pointers never dangle (they change only when a token does). */
