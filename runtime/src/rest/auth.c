@@ -658,6 +658,14 @@ int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error
     return rc == 0 ? 1 : 0;
 }
 
+bool ably_auth_can_renew(ably_auth *auth)
+{
+    pthread_mutex_lock(&auth->mu);
+    bool can = auth->token_auth && source_can_renew(auth->src);
+    pthread_mutex_unlock(&auth->mu);
+    return can;
+}
+
 const char *ably_auth_client_id(ably_auth *auth)
 {
     pthread_mutex_lock(&auth->mu);
