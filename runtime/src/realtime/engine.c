@@ -207,6 +207,8 @@ static void set_state(ably_realtime *rt, ably_connection_state state, const ably
     rt->state = state;
     if (reason || state == ABLY_CONN_CONNECTED)
         set_error_reason(rt, reason);
+    if (state == ABLY_CONN_CLOSED || state == ABLY_CONN_FAILED)
+        rt->t_retry = rt->t_suspend = 0; /* no more attempts, so nothing to suspend */
     if (state == ABLY_CONN_CLOSED || state == ABLY_CONN_CLOSING || state == ABLY_CONN_FAILED) {
         /* RTN8d, RTN9d. Not SUSPENDED: from there the next attempt still resumes (RTN14h). */
         set_str(&rt->connection_id, NULL);
