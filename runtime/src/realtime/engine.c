@@ -1070,7 +1070,7 @@ void ably_rt_fire_timers(ably_realtime *rt)
         }
         *pp = p->next;
         ably_error e;
-        make_error(&e, ABLY_ERR_TIMEOUT_ERROR, 504, "ping timed out");
+        make_error(&e, ABLY_ERR_TIMEOUT_ERROR, 504, "ping timeout: no HEARTBEAT answer within realtimeRequestTimeout");
         if (p->cb)
             p->cb(p->ctx, 0, &e);
         ably_error_clear(&e);
