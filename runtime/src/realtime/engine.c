@@ -754,9 +754,12 @@ static void on_token_error(ably_realtime *rt, const ably_error *server_err, bool
         return;
     }
     ably_auth *auth = ably_rest_auth_state(rt->rest);
-    /* RTN15h2, RTN27b: CONNECTING while the new token is obtained (straight from
-     * CONNECTED, RTN15h2i allows skipping DISCONNECTED). */
-    if (rt->state != ABLY_CONN_CONNECTING && ably_auth_can_renew(auth))
+    bool can_renew = ably_auth_can_renew(auth);
+    if (rt->state == ABLY_CONN_CONNECTED && can_renew) { /* RTN15h2i: briefly DISCONNECTED, */
+        rt->disconnected_at = ably_rt_now(rt);
+        set_state(rt, ABLY_CONN_DISCONNECTED, server_err, 0);
+    }
+    if (rt->state != ABLY_CONN_CONNECTING && can_renew) /* then CONNECTING while renewing (RTN27b) */
         set_state(rt, ABLY_CONN_CONNECTING, NULL, -1);
     int renewed = ably_auth_handle_token_error(auth, server_err, &err);
     if (renewed == 1) {
