@@ -847,7 +847,7 @@ int main(void)
         ABLY_TEST(callback_error_prevents_the_connection_attempt, "RTN27b RSA4c RSA4c2"),
         ABLY_TEST(callback_params_carry_the_client_id, "RTN2e"),
         ABLY_TEST(a_valid_token_is_reused_by_the_next_connection, "RTN2e"),
-        ABLY_TEST(callback_error_while_connecting_disconnects_with_80019, "RSA4c RSA4c2 RTN25"),
+        ABLY_TEST(callback_error_while_connecting_disconnects_with_80019, "RSA4c RSA4c1 RSA4c2 RTN25"),
         ABLY_TEST(slow_callback_times_out_while_connecting, "RSA4c RSA4c2"),
         ABLY_TEST(callback_error_while_connected_changes_nothing, "RSA4c RSA4c3 RTN22"),
         ABLY_TEST(callback_403_while_connecting_fails, "RSA4d RTN25"),

@@ -1,8 +1,9 @@
 /* The connection once established, on the mock WebSocket and the mock clock
  * (uts/realtime/unit/connection/{connection_failures,connection_id_key,
- * connection_recovery,error_reason,heartbeat,network_change}_test.md): failures while
- * CONNECTED and the resume that follows (RTN15), id and key (RTN8, RTN9), recovery
- * (RTN16), errorReason (RTN25), idle detection (RTN23) and network changes (RTN20). */
+ * connection_recovery,error_reason,heartbeat,network_change,fallback_hosts}_test.md):
+ * failures while CONNECTED and the resume that follows (RTN15), id and key (RTN8, RTN9),
+ * recovery (RTN16), errorReason (RTN25), idle detection (RTN23), network changes (RTN20)
+ * and fallback hosts (RTN17). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1118,6 +1119,71 @@ static void network_back_while_connecting_restarts_the_attempt(void **state)
     mock_rt_free(&t);
 }
 
+/* ---- RTN17: fallback hosts (fallback_hosts_test.md) ---- */
+
+/* REC2 default fallbacks: main.[a-e].fallback.ably-realtime.com */
+static bool is_default_fallback_host(const char *host)
+{
+    const char *suffix = ".fallback.ably-realtime.com";
+    size_t n = strlen(host), k = strlen(suffix);
+    if (n < k + 2 || strcmp(host + n - k, suffix) != 0)
+        return false;
+    char letter = host[n - k - 1];
+    return host[n - k - 2] == '.' && letter >= 'a' && letter <= 'e';
+}
+
+static void unresolvable_primary_moves_to_a_fallback(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    mock_rt_start(&t, NULL);
+    mock_http_queue_json(t.h, 200, "\"yes\""); /* the connectivity check (RTN17j) */
+    connect_and_pump(&t);
+    mock_ws_respond_dns_error(t.m, 0);
+    mock_ws_pump(t.m, t.rt);
+    assert_true(mock_ws_attempt_count(t.m) >= 2);
+    mock_ws_respond_success(t.m, 1, connected_frame(0, "connection-id", "connection-key"));
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+    assert_non_null(strstr(mock_ws_get_attempt(t.m, 0)->host, "realtime.ably"));
+    assert_non_null(strstr(mock_ws_get_attempt(t.m, 1)->host, "fallback"));
+    assert_true(is_default_fallback_host(mock_ws_get_attempt(t.m, 1)->host));
+    mock_rt_free(&t);
+}
+
+static void fallbacks_are_tried_in_random_order(void **state)
+{
+    (void)state;
+    char orders[5][3][64];
+    for (int run = 0; run < 5; run++) {
+        mock_rt t;
+        mock_rt_init(&t);
+        server_plan p = {{"refuse", "refuse", "refuse", connected_frame(0, "connection-id", "connection-key")}, 4, 0};
+        mock_ws_on_attempt(t.m, plan_answer, &p);
+        ably_realtime_config cfg = {.random_seed = (uint64_t)run * 7919 + 1};
+        mock_rt_start(&t, &cfg);
+        mock_http_queue_json(t.h, 200, "\"yes\"");
+        connect_and_pump(&t);
+        assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+        assert_int_equal(mock_ws_attempt_count(t.m), 4);
+        for (size_t i = 1; i < 4; i++) {
+            const char *host = mock_ws_get_attempt(t.m, i)->host;
+            assert_true(is_default_fallback_host(host));
+            snprintf(orders[run][i - 1], sizeof orders[run][i - 1], "%s", host);
+        }
+        mock_rt_free(&t);
+    }
+    int unique = 0;
+    for (int a = 0; a < 5; a++) {
+        bool seen_before = false;
+        for (int b = 0; b < a && !seen_before; b++)
+            seen_before = memcmp(orders[a], orders[b], sizeof orders[a]) == 0;
+        unique += !seen_before;
+    }
+    assert_true(unique >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1159,6 +1225,8 @@ int main(void)
         ABLY_TEST(network_loss_while_connecting_disconnects, "RTN20 RTN20a"),
         ABLY_TEST(network_back_while_disconnected_connects_now, "RTN20 RTN20b"),
         ABLY_TEST(network_back_while_connecting_restarts_the_attempt, "RTN20 RTN20c"),
+        ABLY_TEST(unresolvable_primary_moves_to_a_fallback, "RTN17f RTN17h"),
+        ABLY_TEST(fallbacks_are_tried_in_random_order, "RTN17j RTN17h"),
     };
     return cmocka_run_group_tests_name("realtime_connection_failures", tests, NULL, NULL);
 }
