@@ -1184,6 +1184,266 @@ static void fallbacks_are_tried_in_random_order(void **state)
     assert_true(unique >= 2);
 }
 
+/* ---- RTN27: the states, each as the spec defines it ---- */
+
+static void connection_states_mean_what_the_spec_says(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    t.o.disconnected_retry_timeout_ms = 2000;
+    t.o.fallback_hosts_set = true;
+    server_plan p = {{"open", connected_frame(0, "connection-1", "key-1"), "refuse",
+                      connected_frame(1, "connection-1", "key-1"),
+                      "!{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,\"message\":\"Fatal\"}}"},
+                     5, 0};
+    start_with_plan(&t, &p);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_INITIALIZED); /* RTN27a: the initial state */
+    /* RTN27e: an open transport is not enough, CONNECTED needs the CONNECTED frame */
+    connect_and_pump(&t);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
+    assert_true(mock_ws_get_attempt(t.m, 0)->open);
+    mock_ws_advance(t.m, t.h, t.rt, 20000); /* that attempt times out, the next one connects */
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+    /* RTN27c: DISCONNECTED waits disconnectedRetryTimeout, then resumes */
+    mock_ws_simulate_disconnect(t.m, 1);
+    mock_ws_pump(t.m, t.rt); /* the immediate reconnect is refused */
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
+    size_t attempts = mock_ws_attempt_count(t.m);
+    mock_ws_advance(t.m, t.h, t.rt, 1500); /* backoff x jitter: at least 0.8 x 2000 after one retry */
+    assert_int_equal(mock_ws_attempt_count(t.m), attempts);
+    mock_ws_advance(t.m, t.h, t.rt, 2500);
+    assert_int_equal(mock_ws_attempt_count(t.m), attempts + 1);
+    assert_string_equal(mock_ws_query(t.m, attempts, "resume"), "key-1");
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+    /* RTN27f: CLOSING waits for CLOSED on the active transport */
+    ably_connection_close(t.rt);
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
+    assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE));
+    assert_false(mock_ws_get_attempt(t.m, attempts)->client_closed);
+    /* RTN27g: CLOSED has no active transport */
+    mock_ws_send(t.m, attempts, "{\"action\":8}");
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
+    assert_true(mock_ws_get_attempt(t.m, attempts)->closed);
+    /* RTN27h: FAILED stays until connect() */
+    connect_and_pump(&t);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
+    size_t failed_at = mock_ws_attempt_count(t.m);
+    mock_ws_advance(t.m, t.h, t.rt, 600000);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
+    assert_int_equal(mock_ws_attempt_count(t.m), failed_at);
+    connect_and_pump(&t);
+    assert_int_equal(mock_ws_attempt_count(t.m), failed_at + 1);
+    /* RTN27a: never back to INITIALIZED */
+    for (size_t i = 0; i < t.rec.count; i++)
+        assert_int_not_equal(t.rec.items[i].current, ABLY_CONN_INITIALIZED);
+    mock_rt_free(&t);
+}
+
+/* ---- RTN11: connect() in each state ---- */
+
+static void connect_acts_per_state(void **state)
+{
+    (void)state;
+    mock_rt t;
+    mock_rt_init(&t);
+    t.o.disconnected_retry_timeout_ms = 60000;
+    t.o.fallback_hosts_set = true;
+    server_plan p = {{"hold", "refuse", connected_frame(0, "connection-1", "key-1")}, 3, 0};
+    start_with_plan(&t, &p);
+    connect_and_pump(&t); /* RTN11f: INITIALIZED connects */
+    assert_int_equal(p.attempts, 1);
+    connect_and_pump(&t); /* RTN11e: CONNECTING is a no-op */
+    assert_int_equal(p.attempts, 1);
+    ably_realtime_network_changed(t.rt, true); /* restart: refused -> DISCONNECTED */
+    mock_ws_pump(t.m, t.rt);
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
+    connect_and_pump(&t); /* RTN11c: no waiting for the 60 s retry */
+    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+    assert_int_equal(p.attempts, 3);
+    connect_and_pump(&t); /* RTN11e: CONNECTED is a no-op */
+    assert_int_equal(p.attempts, 3);
+    mock_rt_free(&t);
+}
+
+/* ---- RTN7: ACK and NACK ---- */
+
+static void acks_and_nacks_settle_each_message(void **state)
+{
+    (void)state;
+    chan_fx f;
+    fx_init(&f);
+    fx_start(&f);
+    fx_connect(&f);
+    ably_realtime_channel *ch = fx_channel(&f, "acks", NULL);
+    fx_attach(&f, ch);
+    published r[3] = {{0}};
+    ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
+    for (int i = 0; i < 3; i++)
+        ably_realtime_channel_publish(ch, "e", &d, on_published, &r[i]);
+    fx_pump(&f);
+    assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 3);
+    for (size_t i = 0, n = 0; i < mock_ws_sent_count(f.t.m); i++) {
+        const ably_protocol_message *pm = mock_ws_sent(f.t.m, i);
+        if (pm->action == ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE)
+            assert_int_equal(pm->msg_serial, (int64_t)n++); /* RTN7b: 0, 1, 2 */
+    }
+    fx_server(&f, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
+    assert_int_equal(r[0].calls, 1);
+    assert_int_equal(r[0].code, 0);
+    assert_int_equal(r[1].calls, 1);
+    assert_int_equal(r[2].calls, 0);
+    fx_server(&f, "{\"action\":2,\"msgSerial\":2,\"count\":1,\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"no\"}}");
+    assert_int_equal(r[2].calls, 1);
+    assert_int_equal(r[2].code, 40160);
+    fx_free(&f);
+}
+
+/* ---- RTN16l: a failed recovery is handled like a failed resume ---- */
+
+static void failed_recovery_is_handled_like_a_failed_resume(void **state)
+{
+    (void)state;
+    const char *key = "{\"connectionKey\":\"old-key\",\"msgSerial\":5,\"channelSerials\":{}}";
+    { /* RTN15c7: a new connection, its error as errorReason, msgSerial back to 0 */
+        chan_fx f;
+        fx_init(&f);
+        f.t.o.recover = key;
+        fx_start(&f);
+        ably_connection_connect(f.t.rt);
+        fx_pump(&f);
+        mock_ws_respond_success(f.t.m, 0,
+                                "{\"action\":4,\"connectionId\":\"new-conn\",\"error\":{\"code\":80008,\"statusCode\":400,"
+                                "\"message\":\"Unable to recover connection\"},\"connectionDetails\":{\"connectionKey\":"
+                                "\"new-key\",\"maxIdleInterval\":15000,\"connectionStateTtl\":120000}}");
+        fx_pump(&f);
+        assert_int_equal(mock_rt_state(&f.t), ABLY_CONN_CONNECTED);
+        assert_int_equal(error_reason(&f.t).code, 80008);
+        ably_realtime_channel *ch = fx_channel(&f, "c", NULL);
+        fx_attach(&f, ch);
+        published pub = {0};
+        ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
+        ably_realtime_channel_publish(ch, "e", &d, on_published, &pub);
+        fx_pump(&f);
+        assert_int_equal(mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE)->msg_serial, 0);
+        fx_free(&f);
+    }
+    { /* RTN15c4: a fatal error fails the connection */
+        mock_rt t;
+        mock_rt_init(&t);
+        t.o.recover = key;
+        server_plan p = {{"!{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}"}, 1, 0};
+        start_with_plan(&t, &p);
+        connect_and_pump(&t);
+        assert_string_equal(mock_ws_query(t.m, 0, "recover"), "old-key");
+        assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
+        assert_int_equal(error_reason(&t).code, 50000);
+        mock_rt_free(&t);
+    }
+    { /* RTN15c5: a token error renews the token and tries again */
+        mock_rt t;
+        mock_rt_init(&t);
+        token_source s;
+        use_tokens(&t, &s);
+        t.o.recover = key;
+        server_plan p = {{"!{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}",
+                          connected_frame(0, "old-conn", "new-key")},
+                         2, 0};
+        start_with_plan(&t, &p);
+        connect_and_pump(&t);
+        assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
+        assert_int_equal(s.calls, 2);
+        assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-2");
+        assert_string_equal(mock_ws_query(t.m, 1, "recover"), "old-key");
+        mock_rt_free(&t);
+    }
+}
+
+/* ---- RTN19: what a lost transport leaves to do ---- */
+
+static void lost_transport_resends_what_was_in_flight(void **state)
+{
+    (void)state;
+    chan_fx f;
+    fx_init(&f);
+    fx_start(&f);
+    fx_connect(&f);
+    ably_realtime_channel *ch = fx_channel(&f, "inflight", NULL);
+    fx_attach(&f, ch);
+    published sent = {0}, later = {0};
+    ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
+    ably_realtime_channel_publish(ch, "first", &d, on_published, &sent); /* in flight, no ACK yet */
+    fx_pump(&f);
+    f.auto_attach = false;
+    mock_ws_simulate_disconnect(f.t.m, 0);
+    fx_pump(&f);
+    ably_realtime_channel_publish(ch, "second", &d, on_published, &later); /* queued meanwhile */
+    fx_pump(&f);
+    size_t before = mock_ws_sent_count(f.t.m);
+    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
+    fx_pump(&f);
+    /* RTN19a, RTN19a1: the in-flight message goes out again first, with its serial
+     * (a resume, RTN19a2), then the queued one */
+    const ably_protocol_message *a = NULL, *b = NULL;
+    for (size_t i = before; i < mock_ws_sent_count(f.t.m); i++) {
+        const ably_protocol_message *pm = mock_ws_sent(f.t.m, i);
+        if (pm->action != ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE)
+            continue;
+        if (!a)
+            a = pm;
+        else if (!b)
+            b = pm;
+    }
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->msg_serial, 0);
+    assert_string_equal(a->messages[0].name, "first");
+    assert_int_equal(b->msg_serial, 1);
+    assert_string_equal(b->messages[0].name, "second");
+    fx_server(&f, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
+    assert_int_equal(sent.calls, 1);
+    assert_int_equal(later.calls, 1);
+    fx_free(&f);
+}
+
+static void lost_transport_resends_pending_attach_and_detach(void **state)
+{
+    (void)state;
+    chan_fx f;
+    fx_init(&f);
+    f.auto_attach = f.auto_detach = false;
+    fx_start(&f);
+    fx_connect(&f);
+    ably_realtime_channel *attaching = fx_channel(&f, "attaching", NULL);
+    ably_realtime_channel *detaching = fx_channel(&f, "detaching", NULL);
+    ably_realtime_channel_attach(detaching, NULL, NULL);
+    fx_pump(&f);
+    fx_server(&f, "{\"action\":11,\"channel\":\"detaching\"}");
+    assert_int_equal(ably_realtime_channel_state(detaching), ABLY_CHANNEL_ATTACHED);
+    ably_realtime_channel_attach(attaching, NULL, NULL);
+    ably_realtime_channel_detach(detaching, NULL, NULL);
+    fx_pump(&f);
+    assert_int_equal(ably_realtime_channel_state(attaching), ABLY_CHANNEL_ATTACHING);
+    assert_int_equal(ably_realtime_channel_state(detaching), ABLY_CHANNEL_DETACHING);
+    mock_ws_simulate_disconnect(f.t.m, 0);
+    fx_pump(&f);
+    size_t before = mock_ws_sent_count(f.t.m);
+    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
+    fx_pump(&f);
+    bool attach_again = false, detach_again = false;
+    for (size_t i = before; i < mock_ws_sent_count(f.t.m); i++) {
+        const ably_protocol_message *pm = mock_ws_sent(f.t.m, i);
+        assert_int_equal(mock_ws_sent_attempt(f.t.m, i), 1); /* on the new transport */
+        attach_again |= pm->action == ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH && strcmp(pm->channel, "attaching") == 0;
+        detach_again |= pm->action == ABLY_PROTOCOL_MESSAGE_ACTION_DETACH && strcmp(pm->channel, "detaching") == 0;
+    }
+    assert_true(attach_again);
+    assert_true(detach_again);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1227,6 +1487,12 @@ int main(void)
         ABLY_TEST(network_back_while_connecting_restarts_the_attempt, "RTN20 RTN20c"),
         ABLY_TEST(unresolvable_primary_moves_to_a_fallback, "RTN17f RTN17h"),
         ABLY_TEST(fallbacks_are_tried_in_random_order, "RTN17j RTN17h"),
+        ABLY_TEST(connection_states_mean_what_the_spec_says, "RTN27 RTN27a RTN27c RTN27e RTN27f RTN27g RTN27h"),
+        ABLY_TEST(connect_acts_per_state, "RTN11 RTN11c RTN11e RTN11f"),
+        ABLY_TEST(acks_and_nacks_settle_each_message, "RTN7 RTN7a RTN7b"),
+        ABLY_TEST(failed_recovery_is_handled_like_a_failed_resume, "RTN16l RTN15c7 RTN15c4 RTN15c5"),
+        ABLY_TEST(lost_transport_resends_what_was_in_flight, "RTN19 RTN19a RTN19a1 RTN19a2"),
+        ABLY_TEST(lost_transport_resends_pending_attach_and_detach, "RTN19 RTN19b"),
     };
     return cmocka_run_group_tests_name("realtime_connection_failures", tests, NULL, NULL);
 }
