@@ -462,7 +462,8 @@ static void fail_forbidden(ably_realtime *rt, const ably_error *err)
 static void fail_on_auth_error(ably_realtime *rt, const ably_error *err)
 {
     /* RSA4a2: no means to renew; RSA15c: an incompatible clientId. Both final. */
-    if (err->has_code && (err->code == ABLY_ERR_TOKEN_RENEWAL_NOT_CONFIGURED || err->code == 40102)) {
+    if (err->has_code &&
+        (err->code == ABLY_ERR_TOKEN_RENEWAL_NOT_CONFIGURED || err->code == ABLY_ERR_INCOMPATIBLE_CREDENTIALS)) {
         drop_transport(rt);
         set_state(rt, ABLY_CONN_FAILED, err, -1);
         return;
