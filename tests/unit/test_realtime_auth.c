@@ -840,10 +840,43 @@ static void token_error_with_non_renewable_token_fails_without_retry(void **stat
     mock_rt_free(&t);
 }
 
+/* RSA4c, RSA4d with an authUrl: its failures are handled like the authCallback's. */
+static void auth_url_failures_while_connecting(void **state)
+{
+    (void)state;
+    static const struct {
+        int http_status;
+        ably_connection_state state;
+        int64_t code, status;
+    } cases[] = {
+        {500, ABLY_CONN_DISCONNECTED, 80019, 401}, /* RSA4c2 */
+        {403, ABLY_CONN_FAILED, 80019, 403},       /* RSA4d: an HTTP 403 */
+    };
+    for (size_t i = 0; i < 2; i++) {
+        mock_rt t;
+        mock_rt_init(&t);
+        t.o.key = NULL;
+        t.o.auth_url = "https://auth.example.com/token";
+        mock_rt_start(&t, NULL);
+        mock_http_queue_json(t.h, cases[i].http_status, "{\"error\":{\"message\":\"no\"}}");
+        ably_connection_connect(t.rt);
+        mock_ws_pump(t.m, t.rt);
+        assert_int_equal(mock_http_count(t.h), 1);
+        assert_non_null(strstr(mock_http_request(t.h, 0)->url, "auth.example.com"));
+        assert_int_equal(mock_ws_attempt_count(t.m), 0);
+        assert_int_equal(mock_rt_state(&t), cases[i].state);
+        reason_seen r = error_reason(&t);
+        assert_int_equal(r.code, cases[i].code);
+        assert_int_equal(r.status, cases[i].status);
+        assert_true(r.cause_code != 0 || r.cause_status != 0);
+        mock_rt_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        ABLY_TEST(token_obtained_before_the_websocket_opens, "RTN2e RTN27b"),
+        ABLY_TEST(token_obtained_before_the_websocket_opens, "RTN2e RTN27b RSA4"),
         ABLY_TEST(callback_error_prevents_the_connection_attempt, "RTN27b RSA4c RSA4c2"),
         ABLY_TEST(callback_params_carry_the_client_id, "RTN2e"),
         ABLY_TEST(a_valid_token_is_reused_by_the_next_connection, "RTN2e"),
@@ -855,6 +888,7 @@ int main(void)
         ABLY_TEST(callback_403_on_explicit_authorize_fails, "RSA4d RSA4d1"),
         ABLY_TEST(callback_giving_no_token_is_an_invalid_format, "RSA4f RSA4c RSA4c2"),
         ABLY_TEST(failed_token_renewal_after_a_token_error_is_80019, "RSA4c RSA4c2 RTN14b"),
+        ABLY_TEST(auth_url_failures_while_connecting, "RSA4c RSA4c2 RSA4d"),
         ABLY_TEST(authorize_when_connected_sends_auth, "RTC8 RTC8a"),
         ABLY_TEST(reauth_with_ably_token_and_jwt, "RTC8a4 RTC8a"),
         ABLY_TEST(successful_reauth_emits_update_only, "RTC8a1 RTN24 RTN21"),

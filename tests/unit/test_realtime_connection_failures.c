@@ -1448,7 +1448,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         ABLY_TEST(token_error_without_means_to_renew_fails, "RTN15 RTN15h RTN15h1 RTN25"),
-        ABLY_TEST(token_error_renews_and_resumes, "RTN15 RTN15h RTN15h2 RTN15h2i RTN15e RTN22a"),
+        ABLY_TEST(token_error_renews_and_resumes, "RTN15 RTN15h RTN15h2 RTN15h2i RTN15e RTN22a RSA4b"),
         ABLY_TEST(failed_renewal_after_token_error_disconnects, "RTN15h2 RTN27b RTN25"),
         ABLY_TEST(non_token_disconnected_resumes_at_once, "RTN15 RTN15h3 RTN15b RTN15b1"),
         ABLY_TEST(connection_error_fails_the_connection, "RTN15j RTN25"),
