@@ -162,7 +162,11 @@ typedef void (*ably_authorize_callback)(void *ctx, const ably_token_details *tok
  * on the loop thread; when CONNECTED sends it in an AUTH message and completes when the
  * server answers CONNECTED (UPDATE) or ERROR (RTC8a); when CONNECTING restarts the
  * attempt with the token (RTC8b); otherwise connects with it (RTC8c). `params` and
- * `options` are copied. cb may be NULL. */
+ * `options` are copied. cb may be NULL.
+ * Getting a token fails the call; when the means of authentication answered 403 it
+ * also fails the connection with 80019 (RSA4d). While connecting, any other failure to
+ * get a token ends the attempt with 80019 / 401 and the cause (RSA4c2); while connected
+ * it changes nothing (RSA4c3). */
 void ably_realtime_authorize(ably_realtime *rt, const ably_token_params *params,
                              const ably_auth_options *options, ably_authorize_callback cb, void *ctx);
 

@@ -165,6 +165,29 @@ static void hook_destroy(void *ctx)
     free(chs);
 }
 
+/* RTN16j: every channel named in the recovery key exists from the start, with its
+ * channelSerial (RTL15b), left INITIALIZED for the application to attach (RTN16i).
+ * Runs at create time, before the loop starts, so the fields are written directly. */
+static void instantiate_recovered_channels(ably_realtime *rt)
+{
+    const ably_string_map *serials = &rt->recovered_channel_serials;
+    for (size_t i = 0; i < serials->count; i++) {
+        ably_realtime_channel *ch = NULL;
+        ably_error err;
+        ably_error_init(&err);
+        const char *serial = serials->items[i].value;
+        if (ably_realtime_channels_get(rt, serials->items[i].key, NULL, &ch, &err) != 0 || !serial) {
+            ably_log_error_info(rt->log, ABLY_LOG_WARN, "recover: a channel of the recovery key was skipped", &err);
+            ably_error_clear(&err);
+            continue;
+        }
+        free(ch->channel_serial);
+        free(ch->pub_channel_serial);
+        ch->channel_serial = strdup(serial);
+        ch->pub_channel_serial = strdup(serial);
+    }
+}
+
 int ably_rt_channels_install(ably_realtime *rt, ably_error *err)
 {
     ably_rt_channels *chs = calloc(1, sizeof *chs);
@@ -184,6 +207,7 @@ int ably_rt_channels_install(ably_realtime *rt, ably_error *err)
         .fire_timers = hook_fire_timers,
         .ctx = chs,
     };
+    instantiate_recovered_channels(rt);
     return 0;
 }
 

@@ -207,6 +207,8 @@ static void set_state(ably_realtime *rt, ably_connection_state state, const ably
     rt->state = state;
     if (reason || state == ABLY_CONN_CONNECTED)
         set_error_reason(rt, reason);
+    if (state == ABLY_CONN_CLOSED || state == ABLY_CONN_FAILED)
+        rt->t_retry = rt->t_suspend = 0; /* no more attempts, so nothing to suspend */
     if (state == ABLY_CONN_CLOSED || state == ABLY_CONN_CLOSING || state == ABLY_CONN_FAILED) {
         /* RTN8d, RTN9d. Not SUSPENDED: from there the next attempt still resumes (RTN14h). */
         set_str(&rt->connection_id, NULL);
@@ -417,16 +419,80 @@ static void start_connect(ably_realtime *rt)
     begin_attempt(rt);
 }
 
+/* The error behind a failed attempt to get a token: the auth module reports
+ * authCallback / authUrl failures as 40170 with the underlying error as cause. */
+static const ably_error *auth_underlying(const ably_error *err)
+{
+    return err->has_code && err->code == ABLY_ERR_ERROR_FROM_CLIENT_TOKEN_CALLBACK && err->cause ? err->cause : err;
+}
+
+/* RSA4d: the means of authentication answered 403. */
+static bool auth_forbidden(const ably_error *err)
+{
+    const ably_error *u = auth_underlying(err);
+    return (err->has_status_code && err->status_code == 403) || (u->has_status_code && u->status_code == 403);
+}
+
+/* RSA4c, RSA4d: 80019 with `status` and a copy of the underlying error as cause. */
+static void wrap_auth_error(ably_error *out, const ably_error *err, int status)
+{
+    make_error(out, ABLY_ERR_TOKEN_REQUEST_FAILED, status,
+               status == 403 ? "the authentication provider refused the client (403)"
+                             : "obtaining a token from the authentication provider failed");
+    ably_error *cause = calloc(1, sizeof *cause);
+    if (cause && ably_error_copy(cause, auth_underlying(err), NULL) == 0)
+        out->cause = cause;
+    else
+        free(cause);
+}
+
+/* RSA4d, RSA4d1: a 403 from the means of authentication fails the connection,
+ * whatever the state. */
+static void fail_forbidden(ably_realtime *rt, const ably_error *err)
+{
+    ably_error e;
+    wrap_auth_error(&e, err, 403);
+    drop_transport(rt);
+    rt->t_retry = rt->t_suspend = 0;
+    set_state(rt, ABLY_CONN_FAILED, &e, -1);
+    ably_error_clear(&e);
+}
+
+/* Getting a token for a connection attempt failed. */
 static void fail_on_auth_error(ably_realtime *rt, const ably_error *err)
 {
-    /* RSA4a2: no means to renew -> FAILED; other token failures -> DISCONNECTED (RTN14b). */
-    if (err->has_code && (err->code == ABLY_ERR_TOKEN_RENEWAL_NOT_CONFIGURED || err->code == ABLY_ERR_INVALID_CREDENTIALS ||
-                          (err->has_status_code && err->status_code == 403))) {
+    /* RSA4a2: no means to renew; RSA15c: an incompatible clientId. Both final. */
+    if (err->has_code &&
+        (err->code == ABLY_ERR_TOKEN_RENEWAL_NOT_CONFIGURED || err->code == ABLY_ERR_INCOMPATIBLE_CREDENTIALS)) {
         drop_transport(rt);
         set_state(rt, ABLY_CONN_FAILED, err, -1);
         return;
     }
-    go_disconnected(rt, err, false);
+    if (auth_forbidden(err)) {
+        fail_forbidden(rt, err);
+        return;
+    }
+    ably_error e; /* RSA4c2: an unsuccessful attempt (RTN14) */
+    wrap_auth_error(&e, err, 401);
+    go_disconnected(rt, &e, false);
+    ably_error_clear(&e);
+}
+
+/* RSA4c: a token that took longer than realtimeRequestTimeout to come is a failed
+ * attempt. The authCallback runs on the loop thread, so this is found afterwards. */
+static int credentials_in_time(ably_realtime *rt, char **cn, char **cv, ably_error *err)
+{
+    int64_t started = ably_rt_now(rt);
+    if (credentials(rt, cn, cv, err) != 0)
+        return -1;
+    if (ably_rt_now(rt) - started <= rrt(rt))
+        return 0;
+    free(*cn);
+    free(*cv);
+    *cn = *cv = NULL;
+    ably_error_set(err, ABLY_ERR_ERROR_FROM_CLIENT_TOKEN_CALLBACK, 401,
+                   "timed out waiting for a token (realtimeRequestTimeout)");
+    return -1;
 }
 
 /* One attempt to the current host. */
@@ -436,7 +502,7 @@ static void begin_attempt(ably_realtime *rt)
     char *cn = NULL, *cv = NULL;
     ably_error err;
     ably_error_init(&err);
-    if (credentials(rt, &cn, &cv, &err) != 0) {
+    if (credentials_in_time(rt, &cn, &cv, &err) != 0) {
         fail_on_auth_error(rt, &err);
         ably_error_clear(&err);
         return;
@@ -691,15 +757,25 @@ static void on_token_error(ably_realtime *rt, const ably_error *server_err, bool
         go_disconnected(rt, server_err, false);
         return;
     }
-    int renewed = ably_auth_handle_token_error(ably_rest_auth_state(rt->rest), server_err, &err);
+    ably_auth *auth = ably_rest_auth_state(rt->rest);
+    bool can_renew = ably_auth_can_renew(auth);
+    if (rt->state == ABLY_CONN_CONNECTED && can_renew) { /* RTN15h2i: briefly DISCONNECTED, */
+        rt->disconnected_at = ably_rt_now(rt);
+        set_state(rt, ABLY_CONN_DISCONNECTED, server_err, 0);
+    }
+    if (rt->state != ABLY_CONN_CONNECTING && can_renew) /* then CONNECTING while renewing (RTN27b) */
+        set_state(rt, ABLY_CONN_CONNECTING, NULL, -1);
+    int renewed = ably_auth_handle_token_error(auth, server_err, &err);
     if (renewed == 1) {
         rt->token_renewed = true;
         if (rt->state != ABLY_CONN_CONNECTING)
-            set_state(rt, ABLY_CONN_CONNECTING, NULL, -1); /* RTN15h2: straight back to CONNECTING */
+            set_state(rt, ABLY_CONN_CONNECTING, NULL, -1);
         begin_attempt(rt);
     } else if (err.has_code && err.code == ABLY_ERR_TOKEN_RENEWAL_NOT_CONFIGURED) {
         /* RTN15h1 reports the server's error; RSA4a2 (while connecting) the 40171. */
         set_state(rt, ABLY_CONN_FAILED, was_connected_now ? server_err : &err, -1);
+    } else if (rt->state == ABLY_CONN_CONNECTING) {
+        fail_on_auth_error(rt, &err); /* RSA4c2, RSA4d */
     } else {
         go_disconnected(rt, &err, false);
     }
@@ -812,7 +888,9 @@ static void on_auth_request(ably_realtime *rt)
         ably_auth_details ad = {.access_token = td.token};
         pm.auth = &ad;
         send_frame(rt, &pm);
-    } else {
+    } else if (auth_forbidden(&err)) {
+        fail_forbidden(rt, &err); /* RSA4d1 */
+    } else { /* RSA4c3: stay CONNECTED; the token in use is still valid */
         ably_log_error_info(rt->log, ABLY_LOG_WARN, "re-authentication requested by Ably failed", &err);
     }
     ably_token_details_clear(&td);
@@ -999,7 +1077,7 @@ void ably_rt_fire_timers(ably_realtime *rt)
         }
         *pp = p->next;
         ably_error e;
-        make_error(&e, ABLY_ERR_TIMEOUT_ERROR, 504, "ping timed out");
+        make_error(&e, ABLY_ERR_TIMEOUT_ERROR, 504, "ping timeout: no HEARTBEAT answer within realtimeRequestTimeout");
         if (p->cb)
             p->cb(p->ctx, 0, &e);
         ably_error_clear(&e);
@@ -1135,6 +1213,9 @@ void ably_rt_authorize(ably_realtime *rt, const ably_token_params *params, const
     a->cb = cb;
     a->ctx = ctx;
     if (ably_auth_authorize(ably_rest_auth_state(rt->rest), params, options, &a->token, &err) != 0) {
+        if (auth_forbidden(&err) && rt->state != ABLY_CONN_INITIALIZED && rt->state != ABLY_CONN_CLOSED &&
+            rt->state != ABLY_CONN_FAILED)
+            fail_forbidden(rt, &err); /* RSA4d1: an explicit authorize() too */
         if (cb)
             cb(ctx, NULL, &err);
         ably_error_clear(&err);

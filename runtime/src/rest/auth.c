@@ -659,6 +659,14 @@ int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error
     return rc == 0 ? 1 : 0;
 }
 
+bool ably_auth_can_renew(ably_auth *auth)
+{
+    pthread_mutex_lock(&auth->mu);
+    bool can = auth->token_auth && source_can_renew(auth->src);
+    pthread_mutex_unlock(&auth->mu);
+    return can;
+}
+
 /* The identity in force (call with auth->mu held): configured (RSA7b1), else confirmed
  * by a realtime connection (RSA7b3), else the token's (RSA7b2, RSA7b4, RSA12a). */
 static const char *client_id_locked(const ably_auth *auth)

@@ -15,6 +15,8 @@
 #ifndef ABLY_REST_AUTH_INTERNAL_H
 #define ABLY_REST_AUTH_INTERNAL_H
 
+#include <stdbool.h>
+
 #include "ably/error.h"
 #include "ably/options.h"
 
@@ -49,6 +51,10 @@ int ably_auth_authorization(ably_auth *auth, char **header_value, ably_error *er
  * means to renew, RSA4a2). Never returns anything else. */
 int ably_auth_handle_token_error(ably_auth *auth, const ably_error *server_error,
                                  ably_error *err);
+
+/* True when the client uses token auth and has a means to get another token (a key,
+ * an authCallback or an authUrl): a token error can then be answered by renewing. */
+bool ably_auth_can_renew(ably_auth *auth);
 
 /* The client identity, or NULL when unknown (RSA7, RSA12). The string is owned by
  * the auth and stays valid until ably_auth_free (identities are kept, not freed,
