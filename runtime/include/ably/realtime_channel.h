@@ -234,10 +234,12 @@ void ably_realtime_presence_unsubscribe_action(ably_realtime_presence *p, ably_p
 void ably_realtime_presence_unsubscribe_all(ably_realtime_presence *p);
 
 /* RTP11: the members present (PRESENT, with ENTER / UPDATE normalised to PRESENT by the
- * map), filtered by client_id / connection_id (NULL: any). With wait_for_sync (RTP11c1,
- * the usual choice) it waits for the SYNC to finish; attaches when needed (RTP11b);
- * fails with 91005 for a SUSPENDED channel when waiting (RTP11d) and 90001 for a
- * DETACHED / FAILED one. `members` is an array valid during the callback. */
+ * map), filtered by client_id / connection_id (NULL: any). Unless the channel is
+ * ATTACHED or SUSPENDED it is attached first (RTP11e, RTL33b; an attach failure fails
+ * the get with its reason); then with wait_for_sync (RTP11c1, the usual choice) it
+ * waits for the SYNC to finish. Fails with 91005 for a SUSPENDED channel when waiting
+ * (RTP11d) and 90001 for a FAILED one (RTL33c). `members` is an array valid during
+ * the callback. */
 typedef void (*ably_presence_get_fn)(void *ctx, const ably_error *err, const ably_presence_message *members,
                                      size_t count);
 void ably_realtime_presence_get(ably_realtime_presence *p, bool wait_for_sync, const char *client_id,
