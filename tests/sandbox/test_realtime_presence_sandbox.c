@@ -417,6 +417,113 @@ static void enter_client_members_in_get(void **state)
     pthread_mutex_destroy(&acks.mu);
 }
 
+/* ---- RTP15b: the *Client forms for many members, seen on another client ---- */
+
+#define MANY 5
+
+static void client_forms_for_many_members(void **state, bool binary)
+{
+    sandbox_env *env = *state;
+    char name[96];
+    unique_name(name, sizeof name, "clientforms", binary);
+    ably_realtime *a = client(env, binary, NULL);
+    ably_realtime *b = client(env, !binary, NULL);
+    ably_realtime_presence *pa = presence_of(a, name), *pb = presence_of(b, name);
+    seen enters, updates, leaves, acks;
+    seen_init(&enters);
+    seen_init(&updates);
+    seen_init(&leaves);
+    seen_init(&acks);
+    seen attached;
+    seen_init(&attached);
+    ably_realtime_presence_subscribe(pb, ABLY_PRESENCE_ACTION_ENTER, on_presence, &enters, on_result, &attached);
+    ably_realtime_presence_subscribe(pb, ABLY_PRESENCE_ACTION_UPDATE, on_presence, &updates, NULL, NULL);
+    ably_realtime_presence_subscribe(pb, ABLY_PRESENCE_ACTION_LEAVE, on_presence, &leaves, NULL, NULL);
+    assert_true(wait_count(&attached, &attached.done, 1));
+
+    char id[32], data[32];
+    for (int step = 0; step < 3; step++) {
+        int n = step == 2 ? 2 : MANY; /* enter all, update all, then two leave */
+        for (int i = 0; i < n; i++) {
+            snprintf(id, sizeof id, "member-%d", i);
+            snprintf(data, sizeof data, "%s-%d", step == 0 ? "in" : step == 1 ? "changed" : "out", i);
+            ably_data d = ably_data_borrow(ABLY_DATA_STRING, data, strlen(data));
+            if (step == 0)
+                ably_realtime_presence_enter_client(pa, id, &d, on_result, &acks);
+            else if (step == 1)
+                ably_realtime_presence_update_client(pa, id, &d, on_result, &acks);
+            else
+                ably_realtime_presence_leave_client(pa, id, &d, on_result, &acks);
+        }
+    }
+    assert_true(wait_count(&acks, &acks.done, 2 * MANY + 2));
+    assert_int_equal(acks.failed, 0);
+    assert_true(wait_count(&enters, &enters.events, MANY));
+    assert_true(wait_count(&updates, &updates.events, MANY));
+    assert_true(wait_count(&leaves, &leaves.events, 2));
+
+    got_members g;
+    get_members(pb, &g);
+    assert_int_equal(g.count, MANY - 2);
+    for (int i = 0; i < MANY; i++) {
+        snprintf(id, sizeof id, "member-%d", i);
+        snprintf(data, sizeof data, "changed-%d", i);
+        const ably_presence_message *m = find_member(&g, id);
+        if (i < 2) {
+            assert_null(m);
+        } else {
+            assert_non_null(m);
+            assert_string_equal(text(m), data);
+        }
+    }
+    got_members_free(&g);
+    ably_realtime_destroy(b);
+    ably_realtime_destroy(a);
+    pthread_mutex_destroy(&enters.mu);
+    pthread_mutex_destroy(&updates.mu);
+    pthread_mutex_destroy(&leaves.mu);
+    pthread_mutex_destroy(&acks.mu);
+    pthread_mutex_destroy(&attached.mu);
+}
+
+static void client_forms_for_many_members_json(void **state) { client_forms_for_many_members(state, false); }
+static void client_forms_for_many_members_msgpack(void **state) { client_forms_for_many_members(state, true); }
+
+/* ---- RTP9b: update without enter enters; RTP10d: leave when absent still succeeds ---- */
+
+static void update_enters_and_absent_leave_succeeds(void **state)
+{
+    sandbox_env *env = *state;
+    char name[96];
+    unique_name(name, sizeof name, "update-enters", false);
+    ably_realtime *a = client(env, false, "updater");
+    ably_realtime *b = client(env, true, NULL);
+    ably_realtime_presence *pa = presence_of(a, name), *pb = presence_of(b, name);
+    seen events, acks;
+    seen_init(&events);
+    seen_init(&acks);
+    watch(pb, &events);
+
+    ably_realtime_presence_leave(pa, NULL, on_result, &acks); /* RTP10d: not present yet */
+    assert_true(wait_count(&acks, &acks.done, 1));
+    assert_int_equal(acks.failed, 0);
+
+    op_and_wait(pa, 1, "first", &acks, 2); /* RTP9b */
+    assert_true(wait_count(&events, &events.events, 1));
+    got_members g;
+    get_members(pb, &g);
+    assert_int_equal(g.count, 1);
+    assert_string_equal(g.items[0].client_id, "updater");
+    assert_string_equal(text(&g.items[0]), "first");
+    got_members_free(&g);
+    assert_int_equal(read_int(&events, &events.events), 1); /* the absent leave was no event */
+
+    ably_realtime_destroy(b);
+    ably_realtime_destroy(a);
+    pthread_mutex_destroy(&events.mu);
+    pthread_mutex_destroy(&acks.mu);
+}
+
 static int setup(void **state) { return sandbox_env_group_setup(state); }
 static int teardown(void **state) { return sandbox_env_group_teardown(state); }
 
@@ -429,6 +536,9 @@ int main(void)
         ABLY_TEST(lifecycle_msgpack, "RTP8 RTP9 RTP10 RTP6 RTP11a"),
         ABLY_TEST(history_lists_entries_of_several_clients, "RTP12 RTP12d"),
         ABLY_TEST(enter_client_members_in_get, "RTP14d"),
+        ABLY_TEST(client_forms_for_many_members_json, "RTP15b RTP15a RTP14a"),
+        ABLY_TEST(client_forms_for_many_members_msgpack, "RTP15b RTP15a RTP14a"),
+        ABLY_TEST(update_enters_and_absent_leave_succeeds, "RTP9b RTP10d"),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -102,6 +102,140 @@ static void enter_with_data_is_encoded_and_decoded(void **state)
     fx_free(&x.f);
 }
 
+/* RTP8e: extras go out with the data and come back in the events; the general form
+ * also does what the *Client forms do. */
+static void enter_with_extras(void **state)
+{
+    (void)state;
+    px_fx x;
+    ably_realtime_presence *p = attached(&x, "my-client", NULL);
+    x.echo = true;
+    x.echo_client = "my-client";
+    px_events ev = {0};
+    ably_realtime_presence_subscribe(p, -1, px_on_event, &ev, NULL, NULL);
+    const char *extras = "{\"headers\":{\"k\":\"v\"}}";
+    ably_data d = ably_data_borrow(ABLY_DATA_STRING, "with-extras", 11);
+    op_result r = {0};
+    ably_realtime_presence_send(p, ABLY_PRESENCE_ACTION_ENTER, NULL, &d, extras, fx_on_result, &r);
+    fx_pump(&x.f);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.code, 0);
+    const ably_presence_message *m = only_presence(&x, 0, 0);
+    assert_int_equal(m->action, ABLY_PRESENCE_ACTION_ENTER);
+    assert_null(m->client_id);
+    assert_string_equal(px_data(m), "with-extras");
+    assert_non_null(m->extras);
+    assert_non_null(strstr(m->extras, "\"k\""));
+    px_get g = {0};
+    ably_realtime_presence_get(p, false, NULL, NULL, px_on_get, &g);
+    fx_pump(&x.f);
+    assert_int_equal(ev.count, 1);
+    assert_int_equal(g.count, 1);
+    assert_non_null(g.items[0].extras);
+    assert_non_null(strstr(g.items[0].extras, "\"headers\""));
+    px_get_clear(&g);
+    /* on behalf of another client; only ENTER / UPDATE / LEAVE are accepted */
+    x.echo = false;
+    ably_realtime_presence_send(p, ABLY_PRESENCE_ACTION_UPDATE, "other", NULL, NULL, fx_on_result, &r);
+    fx_pump(&x.f);
+    assert_int_equal(r.calls, 2);
+    assert_int_equal(r.code, 0);
+    m = only_presence(&x, 0, 1);
+    assert_int_equal(m->action, ABLY_PRESENCE_ACTION_UPDATE);
+    assert_string_equal(m->client_id, "other");
+    assert_null(m->extras);
+    ably_realtime_presence_send(p, ABLY_PRESENCE_ACTION_PRESENT, NULL, NULL, NULL, fx_on_result, &r);
+    fx_pump(&x.f);
+    assert_int_equal(r.calls, 3);
+    assert_int_equal(r.code, 40000);
+    assert_int_equal(px_count_presence(&x, 0), 2);
+    fx_free(&x.f);
+}
+
+/* RTP8b, RTP9c, RTP10b, RTP14b, RTP15d: every form reports success (ACK) and failure
+ * (NACK) through its callback. */
+static void callbacks_report_success_and_failure(void **state)
+{
+    (void)state;
+    px_fx x;
+    ably_realtime_presence *p = attached(&x, "my-client", NULL);
+    self_op self[3] = {ably_realtime_presence_enter, ably_realtime_presence_update, ably_realtime_presence_leave};
+    client_op other[3] = {ably_realtime_presence_enter_client, ably_realtime_presence_update_client,
+                          ably_realtime_presence_leave_client};
+    for (int nack = 0; nack < 2; nack++) {
+        x.reply = nack ? PX_NACK : PX_ACK;
+        x.nack_code = 40160;
+        x.nack_status = 401;
+        int64_t want = nack ? 40160 : 0;
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(run_self(&x, self[k], p, "d"), want);
+            assert_int_equal(run_client(&x, other[k], p, "someone", "d"), want);
+        }
+    }
+    assert_int_equal(px_count_presence(&x, 0), 12);
+    fx_free(&x.f);
+}
+
+/* RTP8i: Ably refusing an unidentified client (a NACK) fails the enter. */
+static void nack_for_unidentified_client_fails_enter(void **state)
+{
+    (void)state;
+    px_fx x;
+    ably_realtime_presence *p = attached(&x, "my-client", NULL);
+    x.reply = PX_NACK;
+    x.nack_code = 91000;
+    x.nack_status = 400;
+    assert_int_equal(run_self(&x, ably_realtime_presence_enter, p, NULL), 91000);
+    fx_free(&x.f);
+}
+
+/* RTP14c: enterClient data follows the normal encoding rules both ways. */
+static void enter_client_data_is_encoded_and_decoded(void **state)
+{
+    (void)state;
+    px_fx x;
+    px_init(&x);
+    x.f.t.o.use_binary_protocol = false; /* binary data travels base64-encoded in JSON */
+    px_start(&x, NULL);
+    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
+    fx_attach(&x.f, ch);
+    ably_realtime_presence *p = ably_realtime_channel_presence(ch);
+    x.echo = true;
+    px_events ev = {0};
+    ably_realtime_presence_subscribe(p, -1, px_on_event, &ev, NULL, NULL);
+    const char *obj = "[1,2,3]";
+    const unsigned char bin[3] = {0x00, 0xff, 0x10};
+    ably_data d1 = ably_data_borrow(ABLY_DATA_JSON, obj, strlen(obj));
+    ably_data d2 = ably_data_borrow(ABLY_DATA_BINARY, bin, sizeof bin);
+    op_result r = {0};
+    ably_realtime_presence_enter_client(p, "json-user", &d1, fx_on_result, &r);
+    ably_realtime_presence_enter_client(p, "bin-user", &d2, fx_on_result, &r);
+    fx_pump(&x.f);
+    assert_int_equal(r.calls, 2);
+    assert_int_equal(r.code, 0);
+    const ably_presence_message *m = only_presence(&x, 0, 0);
+    assert_string_equal(m->encoding, "json");
+    assert_string_equal(px_data(m), obj);
+    m = only_presence(&x, 0, 1);
+    assert_string_equal(m->encoding, "base64");
+    assert_string_equal(px_data(m), "AP8Q");
+    assert_int_equal(ev.count, 2);
+    px_get g = {0};
+    ably_realtime_presence_get(p, false, NULL, NULL, px_on_get, &g);
+    fx_pump(&x.f);
+    const ably_presence_message *j = px_find(&g, "json-user"), *b = px_find(&g, "bin-user");
+    assert_non_null(j);
+    assert_non_null(b);
+    assert_int_equal(j->data.type, ABLY_DATA_JSON);
+    assert_string_equal(px_data(j), obj);
+    assert_int_equal(b->data.type, ABLY_DATA_BINARY);
+    assert_int_equal(b->data.len, sizeof bin);
+    assert_memory_equal(b->data.bytes, bin, sizeof bin);
+    assert_null(b->encoding);
+    px_get_clear(&g);
+    fx_free(&x.f);
+}
+
 /* RTP8d, RTP15e: an INITIALIZED channel is attached first. */
 static void enter_and_enter_client_attach_implicitly(void **state)
 {
@@ -389,6 +523,26 @@ static void presence_queued_while_attaching(void **state)
     fx_free(&x.f);
 }
 
+/* RTP16b, RTP16c: without queueMessages nothing is queued: an ATTACHING channel fails
+ * the operation at once. */
+static void no_queueing_without_queue_messages(void **state)
+{
+    (void)state;
+    px_fx x;
+    px_init(&x);
+    x.f.auto_attach = false;
+    x.f.t.o.queue_messages = false;
+    px_start(&x, "my-client");
+    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
+    ably_realtime_channel_attach(ch, NULL, NULL);
+    fx_pump(&x.f);
+    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
+    assert_int_equal(run_self(&x, ably_realtime_presence_enter, ably_realtime_channel_presence(ch), NULL), 91001);
+    fx_server(&x.f, "{\"action\":11,\"channel\":\"p\"}");
+    assert_int_equal(px_count_presence(&x, 0), 0);
+    fx_free(&x.f);
+}
+
 /* RTP16c: a DETACHED channel fails presence operations. */
 static void presence_fails_on_detached_channel(void **state)
 {
@@ -599,6 +753,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         ABLY_TEST(enter_sends_enter_without_client_id, "RTP8a RTP8c"),
         ABLY_TEST(enter_with_data_is_encoded_and_decoded, "RTP8e"),
+        ABLY_TEST(enter_with_extras, "RTP8e"),
+        ABLY_TEST(callbacks_report_success_and_failure, "RTP8b RTP9c RTP10b RTP14b RTP15d"),
+        ABLY_TEST(nack_for_unidentified_client_fails_enter, "RTP8i"),
+        ABLY_TEST(enter_client_data_is_encoded_and_decoded, "RTP14c"),
         ABLY_TEST(enter_and_enter_client_attach_implicitly, "RTP8d RTP15e"),
         ABLY_TEST(enter_on_failed_channel_errors, "RTP8g RTP15e"),
         ABLY_TEST(enter_needs_an_identified_client, "RTP8j"),
@@ -612,6 +770,7 @@ int main(void)
         ABLY_TEST(enter_client_with_mismatched_client_id_errors, "RTP15f"),
         ABLY_TEST(presence_sent_at_once_when_attached, "RTP16 RTP16a"),
         ABLY_TEST(presence_queued_while_attaching, "RTP16b"),
+        ABLY_TEST(no_queueing_without_queue_messages, "RTP16b RTP16c"),
         ABLY_TEST(presence_fails_on_detached_channel, "RTP16c"),
         ABLY_TEST(enter_client_has_no_side_effects_on_enter, "RTP15c"),
         ABLY_TEST(members_entered_for_many_client_ids_are_present, "RTP14d"),

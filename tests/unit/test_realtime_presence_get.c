@@ -182,6 +182,45 @@ static void get_ensures_an_active_channel(void **state)
     fx_free(&x.f);
 }
 
+/* RTP11f, RTP11f2: attached without PRESENCE_SUBSCRIBE, get still answers (there is no
+ * strict mode) and logs a warning; with the mode, no warning. */
+typedef struct {
+    int warnings;
+} log_rec;
+
+static void on_log(void *ctx, ably_log_level level, const char *line, const ably_string_map *context)
+{
+    (void)context;
+    log_rec *r = ctx;
+    if (level == ABLY_LOG_WARN && strstr(line, "presence_subscribe"))
+        r->warnings++;
+}
+
+static void get_warns_without_presence_subscribe_mode(void **state)
+{
+    (void)state;
+    for (int with_mode = 0; with_mode < 2; with_mode++) {
+        px_fx x;
+        log_rec logs = {0};
+        px_init(&x);
+        x.f.t.o.log_handler = on_log;
+        x.f.t.o.log_handler_ctx = &logs;
+        x.f.attached_flags = ABLY_CHANNEL_MODE_SUBSCRIBE | ABLY_CHANNEL_MODE_PRESENCE |
+                             (with_mode ? ABLY_CHANNEL_MODE_PRESENCE_SUBSCRIBE : 0);
+        px_start(&x, NULL);
+        ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
+        px_get g = {0};
+        get_now(&x, ably_realtime_channel_presence(ch), true, NULL, NULL, &g);
+        assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
+        assert_int_equal(g.calls, 1);
+        assert_int_equal(g.code, 0);
+        assert_int_equal(g.count, 0);
+        assert_int_equal(logs.warnings, with_mode ? 0 : 1);
+        px_get_clear(&g);
+        fx_free(&x.f);
+    }
+}
+
 /* Connection ttl 5 s, retries refused until the connection (and so the channel) is
  * SUSPENDED (RTL3c). */
 static ably_realtime_presence *suspended_with_alice(px_fx *x, ably_realtime_channel **ch_out)
@@ -505,6 +544,7 @@ int main(void)
         ABLY_TEST(get_filters_by_connection_id, "RTP11c3"),
         ABLY_TEST(get_ensures_an_active_channel, "RTP11e"),
         ABLY_TEST(get_on_suspended_channel, "RTP11d"),
+        ABLY_TEST(get_warns_without_presence_subscribe_mode, "RTP11f RTP11f2"),
         ABLY_TEST(history_sends_rest_params, "RTP12 RTP12a"),
         ABLY_TEST(history_returns_paginated_result, "RTP12c"),
         ABLY_TEST(subscribe_receives_every_action, "RTP6 RTP6a RTP6d"),

@@ -208,8 +208,11 @@ ably_realtime_presence *ably_realtime_channel_presence(ably_realtime_channel *ch
 typedef void (*ably_presence_listener)(void *ctx, const ably_presence_message *msg);
 
 /* RTP8 / RTP9 / RTP10: enter, update, leave this client (which needs a clientId,
- * else 91000). data may be NULL. Implicitly attaches (RTP8d); fails with 91001 when
- * the channel is DETACHED or FAILED (RTP8g). cb (may be NULL) on ACK/NACK. */
+ * else 91000). The message carries no clientId: Ably applies the connection's
+ * (RTP8c). data may be NULL; a leave without data repeats the data the member is
+ * present with (RTP10a). Implicitly attaches (RTP8d); queues while attaching when
+ * queueMessages is set (RTP16b); fails with 91001 when the channel is DETACHED,
+ * SUSPENDED or FAILED (RTP8g, RTP16c). cb (may be NULL) on ACK/NACK. */
 void ably_realtime_presence_enter(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
                                   void *ctx);
 void ably_realtime_presence_update(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
@@ -223,6 +226,12 @@ void ably_realtime_presence_update_client(ably_realtime_presence *p, const char 
                                           ably_channel_result_fn cb, void *ctx);
 void ably_realtime_presence_leave_client(ably_realtime_presence *p, const char *client_id, const ably_data *data,
                                          ably_channel_result_fn cb, void *ctx);
+/* RTP8e: the general form of the six above, which can also carry extras (TP3i: a JSON
+ * object as text, e.g. {"headers":{...}}; NULL: none). action is ENTER, UPDATE or
+ * LEAVE (else 40000); client_id NULL acts as this client (like enter), otherwise on
+ * behalf of client_id (like enter_client). Everything is copied before the call returns. */
+void ably_realtime_presence_send(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                                 const ably_data *data, const char *extras, ably_channel_result_fn cb, void *ctx);
 
 /* RTP6: subscribe to every action (action < 0) or one action (RTP6b). Attaches like
  * RTL7g (RTP6d). Returns the listener id. */

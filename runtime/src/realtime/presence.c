@@ -13,6 +13,7 @@
 #include "ably/payload.h"
 #include "realtime/channels_internal.h"
 #include "rest/rest_core.h"
+#include "rest/rest_internal.h"
 
 #define FLAG_HAS_PRESENCE (1 << 0)
 
@@ -20,7 +21,7 @@ typedef struct ably_presence_get_req {
     char *client_id, *connection_id;
     ably_presence_get_fn cb;
     void *ctx;
-    bool sync; /* waits for the SYNC (RTP11c1), not only for the attach (RTP11b) */
+    bool sync; /* waits for the SYNC (RTP11c1), not only for the attach (RTP11e) */
     struct ably_presence_get_req *next;
 } get_req;
 
@@ -239,9 +240,23 @@ static bool matches(const ably_presence_message *m, const char *client_id, const
            (!connection_id || same_str(m->connection_id, connection_id));
 }
 
+/* RTP11f, RTP11f2 (no strict mode here): an attached channel without the
+ * PRESENCE_SUBSCRIBE mode never receives the members, so get's answer cannot be right.
+ * A server that reported no modes at all is not second-guessed. */
+static void warn_without_presence_subscribe(ably_realtime_presence *p)
+{
+    ably_realtime_channel *ch = p->ch;
+    if (ch->state == ABLY_CHANNEL_ATTACHED && ch->modes && !(ch->modes & ABLY_CHANNEL_MODE_PRESENCE_SUBSCRIBE))
+        ably_log(ch->rt->log, ABLY_LOG_WARN, NULL,
+                 "presence get on channel %s: attached without the presence_subscribe mode, so no members "
+                 "are delivered to this client",
+                 ch->name);
+}
+
 static void answer_get(ably_realtime_presence *p, const char *client_id, const char *connection_id,
                        ably_presence_get_fn cb, void *ctx)
 {
+    warn_without_presence_subscribe(p);
     /* shallow copies: the members stay owned by the map during the callback */
     ably_presence_message *out = p->members.count ? malloc(p->members.count * sizeof *out) : NULL;
     size_t n = 0;
@@ -270,7 +285,7 @@ static void answer_gets(ably_realtime_presence *p)
     free_gets(g);
 }
 
-/* RTP11b: gets that only waited for the channel to attach. */
+/* RTP11e: gets that only waited for the channel to attach. */
 static void answer_attach_gets(ably_realtime_presence *p)
 {
     get_req *keep = NULL, **tail = &keep, *done = NULL;
@@ -456,8 +471,8 @@ static void presence_op(ably_realtime_presence *p, ably_presence_message *msg, a
         return;
     case ABLY_CHANNEL_INITIALIZED:
     case ABLY_CHANNEL_ATTACHING: {
-        pending *q = calloc(1, sizeof *q);
-        if (!q) {
+        pending *q = ably_rest_options(ch->rt->rest)->queue_messages ? calloc(1, sizeof *q) : NULL;
+        if (!q) { /* RTP16b: queueing only with queueMessages, otherwise RTP16c */
             ably_presence_message_clear(msg);
             break;
         }
@@ -693,8 +708,8 @@ static bool may_act_as(ably_realtime_presence *p, const char *client_id)
 
 /* client_id NULL: this client (enter / update / leave), whose message carries no
  * clientId (RTP8c, RTP9d, RTP10c): the connection's identity applies. */
-static void post_op(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
-                    const ably_data *data, ably_channel_result_fn cb, void *ctx)
+static void post_op_extras(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                           const ably_data *data, const char *extras, ably_channel_result_fn cb, void *ctx)
 {
     ably_error e;
     if (!may_act_as(p, client_id)) {
@@ -713,6 +728,7 @@ static void post_op(ably_realtime_presence *p, ably_presence_action action, cons
     src.client_id = (char *)(uintptr_t)client_id; /* borrowed for the copy */
     if (data)
         src.data = *data;
+    src.extras = (char *)(uintptr_t)extras; /* borrowed for the copy */
     if (!c || ably_presence_message_copy(&c->msg, &src, NULL) != 0) {
         free(c);
         ably_ch_make_error(&e, ABLY_ERR_INTERNAL_ERROR, 500, "out of memory");
@@ -725,6 +741,27 @@ static void post_op(ably_realtime_presence *p, ably_presence_action action, cons
     c->cb = cb;
     c->ctx = ctx;
     ably_rt_post(p->ch->rt, run_op, op_cmd_free, c);
+}
+
+static void post_op(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                    const ably_data *data, ably_channel_result_fn cb, void *ctx)
+{
+    post_op_extras(p, action, client_id, data, NULL, cb, ctx);
+}
+
+void ably_realtime_presence_send(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                                 const ably_data *data, const char *extras, ably_channel_result_fn cb, void *ctx)
+{
+    if (action != ABLY_PRESENCE_ACTION_ENTER && action != ABLY_PRESENCE_ACTION_UPDATE &&
+        action != ABLY_PRESENCE_ACTION_LEAVE) {
+        ably_error e;
+        ably_ch_make_error(&e, ABLY_ERR_BAD_REQUEST, 400, "presence can only be entered, updated or left");
+        if (cb)
+            cb(ctx, &e);
+        ably_error_clear(&e);
+        return;
+    }
+    post_op_extras(p, action, client_id, data, extras, cb, ctx);
 }
 
 void ably_realtime_presence_enter(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
