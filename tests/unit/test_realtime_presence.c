@@ -139,7 +139,7 @@ static void enter_is_sent_and_acked(void **state)
     assert_string_equal(pm->channel, "p");
     assert_int_equal(pm->presence_count, 1);
     assert_int_equal(pm->presence[0].action, ABLY_PRESENCE_ACTION_ENTER);
-    assert_string_equal(pm->presence[0].client_id, "me");
+    assert_null(pm->presence[0].client_id); /* RTP8c: the connection's clientId applies */
     fx_server(&f, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);

@@ -248,8 +248,11 @@ ably_realtime_presence *ably_realtime_channel_presence(ably_realtime_channel *ch
 typedef void (*ably_presence_listener)(void *ctx, const ably_presence_message *msg);
 
 /* RTP8 / RTP9 / RTP10: enter, update, leave this client (which needs a clientId,
- * else 91000). data may be NULL. Implicitly attaches (RTP8d); fails with 91001 when
- * the channel is DETACHED or FAILED (RTP8g). cb (may be NULL) on ACK/NACK. */
+ * else 91000). The message carries no clientId: Ably applies the connection's
+ * (RTP8c). data may be NULL; a leave without data repeats the data the member is
+ * present with (RTP10a). Implicitly attaches (RTP8d); queues while attaching when
+ * queueMessages is set (RTP16b); fails with 91001 when the channel is DETACHED,
+ * SUSPENDED or FAILED (RTP8g, RTP16c). cb (may be NULL) on ACK/NACK. */
 void ably_realtime_presence_enter(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
                                   void *ctx);
 void ably_realtime_presence_update(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
@@ -263,6 +266,12 @@ void ably_realtime_presence_update_client(ably_realtime_presence *p, const char 
                                           ably_channel_result_fn cb, void *ctx);
 void ably_realtime_presence_leave_client(ably_realtime_presence *p, const char *client_id, const ably_data *data,
                                          ably_channel_result_fn cb, void *ctx);
+/* RTP8e: the general form of the six above, which can also carry extras (TP3i: a JSON
+ * object as text, e.g. {"headers":{...}}; NULL: none). action is ENTER, UPDATE or
+ * LEAVE (else 40000); client_id NULL acts as this client (like enter), otherwise on
+ * behalf of client_id (like enter_client). Everything is copied before the call returns. */
+void ably_realtime_presence_send(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                                 const ably_data *data, const char *extras, ably_channel_result_fn cb, void *ctx);
 
 /* RTP6: subscribe to every action (action < 0) or one action (RTP6b). Attaches like
  * RTL7g (RTP6d). Returns the listener id. */
@@ -274,10 +283,12 @@ void ably_realtime_presence_unsubscribe_action(ably_realtime_presence *p, ably_p
 void ably_realtime_presence_unsubscribe_all(ably_realtime_presence *p);
 
 /* RTP11: the members present (PRESENT, with ENTER / UPDATE normalised to PRESENT by the
- * map), filtered by client_id / connection_id (NULL: any). With wait_for_sync (RTP11c1,
- * the usual choice) it waits for the SYNC to finish; attaches when needed (RTP11b);
- * fails with 91005 for a SUSPENDED channel when waiting (RTP11d) and 90001 for a
- * DETACHED / FAILED one. `members` is an array valid during the callback. */
+ * map), filtered by client_id / connection_id (NULL: any). Unless the channel is
+ * ATTACHED or SUSPENDED it is attached first (RTP11e, RTL33b; an attach failure fails
+ * the get with its reason); then with wait_for_sync (RTP11c1, the usual choice) it
+ * waits for the SYNC to finish. Fails with 91005 for a SUSPENDED channel when waiting
+ * (RTP11d) and 90001 for a FAILED one (RTL33c). `members` is an array valid during
+ * the callback. */
 typedef void (*ably_presence_get_fn)(void *ctx, const ably_error *err, const ably_presence_message *members,
                                      size_t count);
 void ably_realtime_presence_get(ably_realtime_presence *p, bool wait_for_sync, const char *client_id,

@@ -13,6 +13,7 @@
 #include "ably/payload.h"
 #include "realtime/channels_internal.h"
 #include "rest/rest_core.h"
+#include "rest/rest_internal.h"
 
 #define FLAG_HAS_PRESENCE (1 << 0)
 
@@ -20,6 +21,7 @@ typedef struct ably_presence_get_req {
     char *client_id, *connection_id;
     ably_presence_get_fn cb;
     void *ctx;
+    bool sync; /* waits for the SYNC (RTP11c1), not only for the attach (RTP11e) */
     struct ably_presence_get_req *next;
 } get_req;
 
@@ -104,9 +106,23 @@ static bool matches(const ably_presence_message *m, const char *client_id, const
            (!connection_id || same_str(m->connection_id, connection_id));
 }
 
+/* RTP11f, RTP11f2 (no strict mode here): an attached channel without the
+ * PRESENCE_SUBSCRIBE mode never receives the members, so get's answer cannot be right.
+ * A server that reported no modes at all is not second-guessed. */
+static void warn_without_presence_subscribe(ably_realtime_presence *p)
+{
+    ably_realtime_channel *ch = p->ch;
+    if (ch->state == ABLY_CHANNEL_ATTACHED && ch->modes && !(ch->modes & ABLY_CHANNEL_MODE_PRESENCE_SUBSCRIBE))
+        ably_log(ch->rt->log, ABLY_LOG_WARN, NULL,
+                 "presence get on channel %s: attached without the presence_subscribe mode, so no members "
+                 "are delivered to this client",
+                 ch->name);
+}
+
 static void answer_get(ably_realtime_presence *p, const char *client_id, const char *connection_id,
                        ably_presence_get_fn cb, void *ctx)
 {
+    warn_without_presence_subscribe(p);
     /* shallow copies: the members stay owned by the map during the callback */
     ably_presence_message *out = p->members.count ? malloc(p->members.count * sizeof *out) : NULL;
     size_t n = 0;
@@ -133,6 +149,27 @@ static void answer_gets(ably_realtime_presence *p)
     for (get_req *it = g; it; it = it->next)
         answer_get(p, it->client_id, it->connection_id, it->cb, it->ctx);
     free_gets(g);
+}
+
+/* RTP11e: gets that only waited for the channel to attach. */
+static void answer_attach_gets(ably_realtime_presence *p)
+{
+    get_req *keep = NULL, **tail = &keep, *done = NULL;
+    for (get_req *it = p->gets, *n; it; it = n) {
+        n = it->next;
+        if (it->sync) {
+            *tail = it;
+            tail = &it->next;
+        } else {
+            it->next = done;
+            done = it;
+        }
+    }
+    *tail = NULL;
+    p->gets = keep;
+    for (get_req *it = done; it; it = it->next)
+        answer_get(p, it->client_id, it->connection_id, it->cb, it->ctx);
+    free_gets(done);
 }
 
 /* ---- sync (RTP18, RTP19) ---- */
@@ -226,38 +263,45 @@ void ably_presence_on_frame(ably_realtime_presence *p, ably_protocol_message *pm
 
 /* ---- sending ---- */
 
-static void send_presence(ably_realtime_presence *p, ably_presence_message *msg, ably_channel_result_fn cb,
-                          void *ctx)
+/* Encodes msg (taken over) into a one-message PRESENCE frame in *pm. */
+static int build_presence_frame(ably_realtime_presence *p, ably_presence_message *msg, ably_protocol_message *pm,
+                                ably_error *err)
 {
     ably_realtime_channel *ch = p->ch;
-    ably_error err;
-    ably_error_init(&err);
     ably_format fmt = ch->rt->frame_binary ? ABLY_FORMAT_MSGPACK : ABLY_FORMAT_JSON;
-    if (ably_payload_encode(&msg->data, &msg->encoding, ch->cipher, fmt, &err) != 0) {
+    if (ably_payload_encode(&msg->data, &msg->encoding, ch->cipher, fmt, err) != 0) {
         ably_presence_message_clear(msg);
-        if (cb)
-            cb(ctx, &err);
-        ably_error_clear(&err);
-        return;
+        return -1;
     }
     ably_presence_message *arr = malloc(sizeof *arr);
     if (!arr) {
         ably_presence_message_clear(msg);
-        ably_ch_make_error(&err, ABLY_ERR_INTERNAL_ERROR, 500, "out of memory");
+        ably_ch_make_error(err, ABLY_ERR_INTERNAL_ERROR, 500, "out of memory");
+        return -1;
+    }
+    *arr = *msg;
+    ably_presence_message_init(msg);
+    ably_protocol_message_init(pm);
+    pm->action = ABLY_PROTOCOL_MESSAGE_ACTION_PRESENCE;
+    pm->has_action = true;
+    pm->presence = arr;
+    pm->presence_count = 1;
+    return 0;
+}
+
+static void send_presence(ably_realtime_presence *p, ably_presence_message *msg, ably_channel_result_fn cb,
+                          void *ctx)
+{
+    ably_error err;
+    ably_error_init(&err);
+    ably_protocol_message pm;
+    if (build_presence_frame(p, msg, &pm, &err) != 0) {
         if (cb)
             cb(ctx, &err);
         ably_error_clear(&err);
         return;
     }
-    *arr = *msg;
-    ably_presence_message_init(msg);
-    ably_protocol_message pm;
-    ably_protocol_message_init(&pm);
-    pm.action = ABLY_PROTOCOL_MESSAGE_ACTION_PRESENCE;
-    pm.has_action = true;
-    pm.presence = arr;
-    pm.presence_count = 1;
-    ably_ch_send_tracked(ch, &pm, NULL, cb, ctx);
+    ably_ch_send_tracked(p->ch, &pm, NULL, cb, ctx);
 }
 
 static void flush_queue(ably_realtime_presence *p, const ably_error *fail)
@@ -289,8 +333,8 @@ static void presence_op(ably_realtime_presence *p, ably_presence_message *msg, a
         return;
     case ABLY_CHANNEL_INITIALIZED:
     case ABLY_CHANNEL_ATTACHING: {
-        pending *q = calloc(1, sizeof *q);
-        if (!q) {
+        pending *q = ably_rest_options(ch->rt->rest)->queue_messages ? calloc(1, sizeof *q) : NULL;
+        if (!q) { /* RTP16b: queueing only with queueMessages, otherwise RTP16c */
             ably_presence_message_clear(msg);
             break;
         }
@@ -319,18 +363,105 @@ static void presence_op(ably_realtime_presence *p, ably_presence_message *msg, a
     ably_error_clear(&e);
 }
 
+/* RTP17e: a failed automatic re-enter is reported as a channel UPDATE (resumed, as
+ * nothing else was lost) whose reason is 91004 with the failure as its cause. */
+typedef struct {
+    ably_rt_channels *chs;
+    char *channel;   /* looked up again: the channel may be released before the ACK */
+    char *client_id;
+} reenter_ctx;
+
+static void reenter_ctx_free(void *arg)
+{
+    reenter_ctx *c = arg;
+    free(c->channel);
+    free(c->client_id);
+    free(c);
+}
+
+static ably_realtime_channel *held_channel(ably_rt_channels *chs, const char *name)
+{
+    ably_realtime_channel *found = NULL;
+    pthread_mutex_lock(&chs->mu);
+    for (size_t i = 0; i < chs->count && !found; i++)
+        if (strcmp(chs->items[i]->name, name) == 0)
+            found = chs->items[i];
+    pthread_mutex_unlock(&chs->mu);
+    return found;
+}
+
+static void invoke_channel_listener(ably_generic_fn fn, void *ctx, const void *arg)
+{
+    ((ably_channel_listener)fn)(ctx, arg);
+}
+
+static void report_reenter_failure(ably_realtime_channel *ch, const char *client_id, const ably_error *cause)
+{
+    ably_error reason;
+    ably_error_init(&reason);
+    ably_error_set(&reason, ABLY_ERR_UNABLE_TO_AUTOMATICALLY_RE_ENTER_PRESENCE, 400,
+                   "automatic re-enter of clientId \"%s\" failed", client_id ? client_id : "");
+    reason.cause = calloc(1, sizeof *reason.cause);
+    if (reason.cause && ably_error_copy(reason.cause, cause, NULL) != 0) {
+        free(reason.cause);
+        reason.cause = NULL;
+    }
+    ably_log_error_info(ch->rt->log, ABLY_LOG_WARN, "presence: automatic re-enter failed", cause);
+    ably_channel_state_change c = {ch->state, ch->state, ABLY_CHANNEL_EVENT_UPDATE, &reason, true, false};
+    ably_emitter_emit(&ch->state_em, ABLY_CHANNEL_EVENT_UPDATE, invoke_channel_listener, &c);
+    ably_error_clear(&reason);
+}
+
+static void on_reenter_result(void *arg, const ably_error *err, const ably_publish_result *res)
+{
+    (void)res;
+    reenter_ctx *c = arg;
+    ably_realtime_channel *ch = err ? held_channel(c->chs, c->channel) : NULL;
+    if (ch)
+        report_reenter_failure(ch, c->client_id, err);
+    reenter_ctx_free(c);
+}
+
+static void reenter_one(ably_realtime_presence *p, ably_presence_message *msg)
+{
+    ably_realtime_channel *ch = p->ch;
+    reenter_ctx *c = calloc(1, sizeof *c);
+    if (!c || !(c->channel = strdup(ch->name)) || (msg->client_id && !(c->client_id = strdup(msg->client_id)))) {
+        if (c)
+            reenter_ctx_free(c);
+        ably_presence_message_clear(msg);
+        return;
+    }
+    c->chs = ch->chs;
+    ably_error err;
+    ably_error_init(&err);
+    ably_protocol_message pm;
+    if (build_presence_frame(p, msg, &pm, &err) != 0) {
+        report_reenter_failure(ch, c->client_id, &err);
+        reenter_ctx_free(c);
+    } else {
+        ably_ch_send_tracked_owned(ch, &pm, on_reenter_result, c, reenter_ctx_free);
+    }
+    ably_error_clear(&err);
+}
+
 /* RTP17f, RTP17g: re-enter this connection's members after a (re)attach that lost them. */
 static void reenter_local(ably_realtime_presence *p)
 {
+    const char *conn = p->ch->rt->connection_id;
     for (size_t i = 0; i < p->local.count; i++) {
         ably_presence_message msg;
         if (ably_presence_message_copy(&msg, &p->local.items[i], NULL) != 0)
             continue;
         msg.action = ABLY_PRESENCE_ACTION_ENTER; /* RTP17g: same id, clientId and data */
+        if (!conn || !same_str(msg.connection_id, conn)) { /* RTP17g1: the id belonged to another connection */
+            free(msg.id);
+            msg.id = NULL;
+        }
         free(msg.connection_id);
         msg.connection_id = NULL;
         msg.has_timestamp = false;
-        send_presence(p, &msg, NULL, NULL);
+        reenter_one(p, &msg);
     }
 }
 
@@ -350,16 +481,17 @@ void ably_presence_on_channel_state(ably_realtime_presence *p, const ably_channe
             start_sync(p);
             end_sync(p);
         }
-        flush_queue(p, NULL); /* RTP16b */
-        if (!c->resumed)
-            reenter_local(p); /* RTP17i */
+        answer_attach_gets(p);
+        flush_queue(p, NULL); /* RTP5b, RTP16b */
+        reenter_local(p);     /* RTP17i: any ATTACHED but a resumed one on an attached channel */
         break;
     case ABLY_CHANNEL_DETACHED:
     case ABLY_CHANNEL_FAILED: /* RTP5a */
         ably_ch_make_error(&e, ABLY_ERR_CANNOT_ENTER_PRESENCE_IN_THE_CHANNELS_CURRENT_STATE, 400,
                            "the channel was detached or failed");
         flush_queue(p, c->reason ? c->reason : &e);
-        fail_gets(p, c->reason ? c->reason : &e);
+        if (!p->ch->attach_after_detach) /* RTL4h: a get's own attach follows this detach */
+            fail_gets(p, c->reason ? c->reason : &e);
         ably_presence_map_clear(&p->members); /* no LEAVE events: their state is unknown */
         ably_presence_map_clear(&p->local);   /* nothing to re-enter later */
         set_sync_seq(p, NULL, 0);
@@ -395,23 +527,55 @@ static void op_cmd_free(void *arg)
     free(c);
 }
 
+/* RTP10a: a leave given no data repeats the data the member is present with (as this
+ * connection last saw it), so the LEAVE event carries it. */
+static void default_leave_data(ably_realtime_presence *p, ably_presence_message *msg)
+{
+    if (msg->action != ABLY_PRESENCE_ACTION_LEAVE || msg->data.type != ABLY_DATA_NONE)
+        return;
+    char *own = msg->client_id ? NULL : ably_realtime_client_id(p->ch->rt);
+    const char *who = msg->client_id ? msg->client_id : own;
+    for (size_t i = 0; who && i < p->local.count; i++) {
+        const ably_presence_message *m = &p->local.items[i];
+        if (same_str(m->client_id, who)) {
+            if (m->data.type != ABLY_DATA_NONE)
+                ably_data_set(&msg->data, m->data.type, m->data.bytes, m->data.len);
+            break;
+        }
+    }
+    free(own);
+}
+
 static void run_op(ably_realtime *rt, void *arg)
 {
     (void)rt;
     op_cmd *c = arg;
+    default_leave_data(c->p, &c->msg);
     presence_op(c->p, &c->msg, c->cb, c->ctx);
     op_cmd_free(c);
 }
 
-static void post_op(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
-                    const ably_data *data, ably_channel_result_fn cb, void *ctx)
+static bool usable_client_id(const char *id) { return id && *id && strcmp(id, "*") != 0; }
+
+/* RTP8j: enter / update / leave need an identified client; the *Client forms a real
+ * clientId (RTP15). */
+static bool may_act_as(ably_realtime_presence *p, const char *client_id)
+{
+    if (client_id)
+        return usable_client_id(client_id);
+    char *own = ably_realtime_client_id(p->ch->rt);
+    bool ok = usable_client_id(own);
+    free(own);
+    return ok;
+}
+
+/* client_id NULL: this client (enter / update / leave), whose message carries no
+ * clientId (RTP8c, RTP9d, RTP10c): the connection's identity applies. */
+static void post_op_extras(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                           const ably_data *data, const char *extras, ably_channel_result_fn cb, void *ctx)
 {
     ably_error e;
-    char *own = NULL;
-    if (!client_id)
-        client_id = own = ably_realtime_client_id(p->ch->rt);
-    if (!client_id || !*client_id || strcmp(client_id, "*") == 0) { /* RTP8j */
-        free(own);
+    if (!may_act_as(p, client_id)) {
         ably_ch_make_error(&e, ABLY_ERR_CANNOT_ENTER_PRESENCE_WITHOUT_A_CLIENT_ID, 400,
                            "presence needs a clientId");
         if (cb)
@@ -427,20 +591,40 @@ static void post_op(ably_realtime_presence *p, ably_presence_action action, cons
     src.client_id = (char *)(uintptr_t)client_id; /* borrowed for the copy */
     if (data)
         src.data = *data;
+    src.extras = (char *)(uintptr_t)extras; /* borrowed for the copy */
     if (!c || ably_presence_message_copy(&c->msg, &src, NULL) != 0) {
         free(c);
-        free(own);
         ably_ch_make_error(&e, ABLY_ERR_INTERNAL_ERROR, 500, "out of memory");
         if (cb)
             cb(ctx, &e);
         ably_error_clear(&e);
         return;
     }
-    free(own);
     c->p = p;
     c->cb = cb;
     c->ctx = ctx;
     ably_rt_post(p->ch->rt, run_op, op_cmd_free, c);
+}
+
+static void post_op(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                    const ably_data *data, ably_channel_result_fn cb, void *ctx)
+{
+    post_op_extras(p, action, client_id, data, NULL, cb, ctx);
+}
+
+void ably_realtime_presence_send(ably_realtime_presence *p, ably_presence_action action, const char *client_id,
+                                 const ably_data *data, const char *extras, ably_channel_result_fn cb, void *ctx)
+{
+    if (action != ABLY_PRESENCE_ACTION_ENTER && action != ABLY_PRESENCE_ACTION_UPDATE &&
+        action != ABLY_PRESENCE_ACTION_LEAVE) {
+        ably_error e;
+        ably_ch_make_error(&e, ABLY_ERR_BAD_REQUEST, 400, "presence can only be entered, updated or left");
+        if (cb)
+            cb(ctx, &e);
+        ably_error_clear(&e);
+        return;
+    }
+    post_op_extras(p, action, client_id, data, extras, cb, ctx);
 }
 
 void ably_realtime_presence_enter(ably_realtime_presence *p, const ably_data *data, ably_channel_result_fn cb,
@@ -536,23 +720,24 @@ static void run_get(ably_realtime *rt, void *arg)
     get_cmd *c = arg;
     ably_realtime_presence *p = c->p;
     ably_channel_state s = p->ch->state;
-    if (s == ABLY_CHANNEL_DETACHED || s == ABLY_CHANNEL_FAILED || s == ABLY_CHANNEL_DETACHING) { /* RTP11b */
-        fail_get(c, ABLY_ERR_CHANNEL_OPERATION_FAILED_INVALID_CHANNEL_STATE, "presence get needs an attached channel");
+    if (s == ABLY_CHANNEL_FAILED) { /* RTP11e, RTL33c */
+        fail_get(c, ABLY_ERR_CHANNEL_OPERATION_FAILED_INVALID_CHANNEL_STATE, "presence get on a failed channel");
     } else if (s == ABLY_CHANNEL_SUSPENDED && c->wait) { /* RTP11d */
         fail_get(c, ABLY_ERR_PRESENCE_STATE_OUT_OF_SYNC, "the channel is suspended");
-    } else if (!c->wait || (s == ABLY_CHANNEL_ATTACHED && p->sync_complete) || s == ABLY_CHANNEL_SUSPENDED) {
+    } else if (s == ABLY_CHANNEL_SUSPENDED || (s == ABLY_CHANNEL_ATTACHED && (!c->wait || p->sync_complete))) {
         answer_get(p, c->req.client_id, c->req.connection_id, c->req.cb, c->req.ctx); /* RTP11c */
-    } else { /* RTP11c1: after the sync; attaching first when needed (RTP11b) */
+    } else { /* after the attach (RTP11e, RTL33b), attaching when needed, and the sync (RTP11c1) */
         get_req *g = malloc(sizeof *g);
         if (!g) {
             fail_get(c, ABLY_ERR_INTERNAL_ERROR, "out of memory");
         } else {
             *g = c->req;
             c->req.client_id = c->req.connection_id = NULL;
+            g->sync = c->wait;
             g->next = p->gets;
             p->gets = g;
-            if (s == ABLY_CHANNEL_INITIALIZED)
-                ably_ch_attach(p->ch, NULL, NULL);
+            if (s != ABLY_CHANNEL_ATTACHED && s != ABLY_CHANNEL_ATTACHING)
+                ably_ch_attach(p->ch, NULL, NULL); /* a failure fails the get with its reason (RTL33b1) */
         }
     }
     get_cmd_free(c);
