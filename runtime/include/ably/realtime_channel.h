@@ -184,6 +184,18 @@ void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const abl
  * at once with NULL when no attach was needed). Returns the listener id (never 0). */
 uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *name, ably_message_listener fn,
                                          void *ctx, ably_channel_result_fn attach_cb, void *attach_ctx);
+/* RTL22, MFI1: subscribes fn to the messages that meet every criterion the filter sets
+ * (RTL22c; ably_message_filter from ably/gen/types.h, MFI2): name (MFI2d), clientId
+ * (MFI2e), extras.ref.timeserial (MFI2b), extras.ref.type (MFI2c) and, with has_is_ref,
+ * whether extras.ref is present (MFI2a; is_ref false: only messages without it,
+ * RTL22b). NULL fields match anything; a NULL filter matches every message. The filter
+ * is copied before the call returns. Attaches like ably_realtime_channel_subscribe
+ * (RTL7g). Remove it with ably_realtime_channel_unsubscribe (by the returned id) or
+ * _unsubscribe_all; _unsubscribe_name does not touch filtered listeners. Returns the
+ * listener id, 0 when fn is NULL or out of memory. Any thread. */
+uint64_t ably_realtime_channel_subscribe_filter(ably_realtime_channel *ch, const ably_message_filter *filter,
+                                                ably_message_listener fn, void *ctx, ably_channel_result_fn attach_cb,
+                                                void *attach_ctx);
 /* RTL8: by id (RTL8a), every listener of one name (RTL8b), or everything (RTL8c). */
 void ably_realtime_channel_unsubscribe(ably_realtime_channel *ch, uint64_t listener_id);
 void ably_realtime_channel_unsubscribe_name(ably_realtime_channel *ch, const char *name);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ably/gen/errors.h"
 #include "ably/payload.h"
 #include "realtime/channels_internal.h"
@@ -1077,6 +1079,83 @@ uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *
         return 0;
     uint64_t id = ably_emitter_add(&ch->msg_em, ev, (ably_generic_fn)fn, ctx, false);
     if (id) /* RTL7g: the listener is registered whatever the attach does */
+        ably_ch_post_implicit_attach(ch, attach_cb, attach_ctx);
+    return id;
+}
+
+/* ---- filtered subscriptions (RTL22, MFI) ---- */
+
+typedef struct {
+    ably_message_filter filter; /* owned copy */
+    ably_message_listener fn;
+    void *ctx;
+} filtered_listener;
+
+static void filtered_listener_free(void *arg)
+{
+    filtered_listener *f = arg;
+    ably_message_filter_clear(&f->filter);
+    free(f);
+}
+
+static bool same_or_unset(const char *want, const char *have)
+{
+    return !want || (have && strcmp(want, have) == 0);
+}
+
+/* MFI2a-c: the extras.ref conditions; extras is only parsed when a filter asks. */
+static bool ref_matches(const ably_message_filter *f, const char *extras)
+{
+    if (!f->has_is_ref && !f->ref_timeserial && !f->ref_type)
+        return true;
+    cJSON *root = extras ? cJSON_Parse(extras) : NULL;
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(root, "ref");
+    bool has_ref = cJSON_IsObject(ref);
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ref, "timeserial");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(ref, "type");
+    bool ok = (!f->has_is_ref || f->is_ref == has_ref) &&
+              same_or_unset(f->ref_timeserial, cJSON_IsString(ts) ? ts->valuestring : NULL) &&
+              same_or_unset(f->ref_type, cJSON_IsString(type) ? type->valuestring : NULL);
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* RTL22c: every criterion given must hold. */
+static bool filter_matches(const ably_message_filter *f, const ably_message *m)
+{
+    return same_or_unset(f->name, m->name) && same_or_unset(f->client_id, m->client_id) &&
+           ref_matches(f, m->extras);
+}
+
+/* Registered as an "all messages" listener; ctx is its filtered_listener. */
+static void deliver_if_matching(void *ctx, const ably_message *m)
+{
+    filtered_listener *f = ctx;
+    if (filter_matches(&f->filter, m))
+        f->fn(f->ctx, m);
+}
+
+uint64_t ably_realtime_channel_subscribe_filter(ably_realtime_channel *ch, const ably_message_filter *filter,
+                                                ably_message_listener fn, void *ctx, ably_channel_result_fn attach_cb,
+                                                void *attach_ctx)
+{
+    if (!fn)
+        return 0;
+    filtered_listener *f = calloc(1, sizeof *f);
+    if (!f)
+        return 0;
+    ably_error err;
+    ably_error_init(&err);
+    if (filter && ably_message_filter_copy(&f->filter, filter, &err) != 0) {
+        ably_error_clear(&err);
+        filtered_listener_free(f);
+        return 0;
+    }
+    f->fn = fn;
+    f->ctx = ctx;
+    uint64_t id = ably_emitter_add_owned(&ch->msg_em, ABLY_EMITTER_ANY, (ably_generic_fn)deliver_if_matching, f,
+                                         filtered_listener_free);
+    if (id) /* RTL7g applies to filtered subscriptions too */
         ably_ch_post_implicit_attach(ch, attach_cb, attach_ctx);
     return id;
 }

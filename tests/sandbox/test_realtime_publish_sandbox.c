@@ -1,0 +1,394 @@
+/* Realtime publish against the sandbox (uts/realtime/integration/channels/
+ * channel_publish_test.md): one client publishes, another subscribes, over JSON and
+ * msgpack; string, JSON and binary payloads survive the trip (RSL4, RSL6), the
+ * received connectionId is the publisher's (RTL6f), extras round-trip (RSL6a2). Also
+ * echoMessages false end to end (RTL7f) and a filtered subscription (RTL22).
+ *
+ * Every wait is bounded (WAIT_MS). Callbacks run on the service threads; what they
+ * record is guarded by a mutex. */
+#include "ably_test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ably/ably.h"
+#include "sandbox_env.h"
+
+#define WAIT_MS 10000
+#define MAX_KEPT 8
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- what the callbacks saw ---- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    int done, failed;
+    int count;                 /* messages delivered */
+    ably_message kept[MAX_KEPT]; /* copies of the first MAX_KEPT */
+} inbox;
+
+static void inbox_init(inbox *b)
+{
+    memset(b, 0, sizeof *b);
+    pthread_mutex_init(&b->mu, NULL);
+}
+
+static void inbox_free(inbox *b)
+{
+    for (int i = 0; i < b->count && i < MAX_KEPT; i++)
+        ably_message_clear(&b->kept[i]);
+    pthread_mutex_destroy(&b->mu);
+}
+
+static void on_message(void *ctx, const ably_message *m)
+{
+    inbox *b = ctx;
+    pthread_mutex_lock(&b->mu);
+    if (b->count < MAX_KEPT && ably_message_copy(&b->kept[b->count], m, NULL) != 0)
+        ably_message_init(&b->kept[b->count]);
+    b->count++;
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void on_result(void *ctx, const ably_error *err)
+{
+    inbox *b = ctx;
+    pthread_mutex_lock(&b->mu);
+    b->done++;
+    b->failed += err != NULL;
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void on_published(void *ctx, const ably_error *err, const ably_publish_result *res)
+{
+    (void)res;
+    on_result(ctx, err);
+}
+
+static int read_locked(inbox *b, const int *field)
+{
+    pthread_mutex_lock(&b->mu);
+    int v = *field;
+    pthread_mutex_unlock(&b->mu);
+    return v;
+}
+
+static bool wait_for(inbox *b, const int *field, int want)
+{
+    int64_t end = now_ms() + WAIT_MS;
+    while (read_locked(b, field) < want) {
+        if (now_ms() > end) {
+            fprintf(stderr, "timed out waiting for %d (have %d)\n", want, read_locked(b, field));
+            return false;
+        }
+        usleep(2000);
+    }
+    return true;
+}
+
+/* ---- clients ---- */
+
+static ably_realtime *client(const sandbox_env *env, bool binary, bool echo)
+{
+    ably_client_options o;
+    ably_client_options_init(&o);
+    o.key = sandbox_env_key(env, 0)->key_str;
+    o.endpoint = env->host;
+    o.tls = env->tls;
+    if (env->tls)
+        o.tls_port = env->port;
+    else
+        o.port = env->port;
+    o.use_binary_protocol = binary;
+    o.echo_messages = echo;
+    o.realtime_request_timeout_ms = 5000;
+    o.http_request_timeout_ms = 5000;
+    o.log_level = ABLY_LOG_NONE;
+    ably_realtime *rt = NULL;
+    ably_error err;
+    ably_error_init(&err);
+    int rc = ably_realtime_create(&o, NULL, &rt, &err);
+    if (rc != 0)
+        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
+    ably_error_clear(&err);
+    assert_int_equal(rc, 0);
+    int64_t end = now_ms() + WAIT_MS;
+    while (ably_connection_get_state(rt) != ABLY_CONN_CONNECTED && now_ms() < end)
+        usleep(2000);
+    assert_int_equal(ably_connection_get_state(rt), ABLY_CONN_CONNECTED);
+    return rt;
+}
+
+static ably_realtime_channel *channel(ably_realtime *rt, const char *name)
+{
+    ably_realtime_channel *ch = NULL;
+    ably_error err;
+    ably_error_init(&err);
+    assert_int_equal(ably_realtime_channels_get(rt, name, NULL, &ch, &err), 0);
+    ably_error_clear(&err);
+    return ch;
+}
+
+static void unique_name(char *out, size_t cap, const char *what, bool binary)
+{
+    static int n;
+    snprintf(out, cap, "%s-%s-%ld-%d", what, binary ? "msgpack" : "json", (long)getpid(), ++n);
+}
+
+/* A publisher and a subscriber on channel `name`, the subscriber attached (RTL7g). */
+typedef struct {
+    ably_realtime *pub, *sub;
+    ably_realtime_channel *pub_ch, *sub_ch;
+    inbox got, acks;
+} pair;
+
+static void pair_open(pair *p, void **state, const char *what, bool binary)
+{
+    sandbox_env *env = *state;
+    char name[128];
+    unique_name(name, sizeof name, what, binary);
+    memset(p, 0, sizeof *p);
+    inbox_init(&p->got);
+    inbox_init(&p->acks);
+    p->pub = client(env, binary, true);
+    p->sub = client(env, binary, true);
+    p->pub_ch = channel(p->pub, name);
+    p->sub_ch = channel(p->sub, name);
+    inbox attached;
+    inbox_init(&attached);
+    ably_realtime_channel_subscribe(p->sub_ch, NULL, on_message, &p->got, on_result, &attached);
+    assert_true(wait_for(&attached, &attached.done, 1));
+    assert_int_equal(attached.failed, 0);
+    inbox_free(&attached);
+    ably_realtime_channel_attach(p->pub_ch, on_result, &p->acks);
+    assert_true(wait_for(&p->acks, &p->acks.done, 1));
+    assert_int_equal(p->acks.failed, 0);
+}
+
+/* Publishes one message, waits for its ACK and for the subscriber to get it. */
+static const ably_message *pair_round_trip(pair *p, const ably_message *m)
+{
+    ably_realtime_channel_publish_messages(p->pub_ch, m, 1, on_published, &p->acks);
+    assert_true(wait_for(&p->acks, &p->acks.done, 2));
+    assert_int_equal(p->acks.failed, 0);
+    assert_true(wait_for(&p->got, &p->got.count, 1));
+    usleep(100000); /* nothing more should follow */
+    assert_int_equal(read_locked(&p->got, &p->got.count), 1);
+    return &p->got.kept[0];
+}
+
+static void pair_close(pair *p)
+{
+    ably_realtime_destroy(p->pub);
+    ably_realtime_destroy(p->sub);
+    inbox_free(&p->got);
+    inbox_free(&p->acks);
+}
+
+static ably_message named(const char *name, ably_data data)
+{
+    ably_message m;
+    ably_message_init(&m);
+    m.name = (char *)(uintptr_t)name;
+    m.data = data;
+    return m;
+}
+
+/* ---- RTL6 with RSL4d2, RSL4d3, RSL4d1 ---- */
+
+static void string_round_trip(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-string", binary);
+    ably_message m = named("string-event", ably_data_borrow(ABLY_DATA_STRING, "hello world", 11));
+    const ably_message *got = pair_round_trip(&p, &m);
+    assert_string_equal(got->name, "string-event");
+    assert_int_equal(got->data.type, ABLY_DATA_STRING);
+    assert_int_equal(got->data.len, 11);
+    assert_memory_equal(got->data.bytes, "hello world", 11);
+    pair_close(&p);
+}
+
+static void json_round_trip(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-json", binary);
+    const char *json = "{\"key\":\"value\",\"nested\":{\"count\":42},\"list\":[1,2,3]}";
+    ably_message m = named("json-event", ably_data_borrow(ABLY_DATA_JSON, json, strlen(json)));
+    const ably_message *got = pair_round_trip(&p, &m);
+    assert_string_equal(got->name, "json-event");
+    assert_int_equal(got->data.type, ABLY_DATA_JSON);
+    cJSON *root = cJSON_ParseWithLength(got->data.bytes, got->data.len);
+    assert_non_null(root);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "key")->valuestring, "value");
+    const cJSON *nested = cJSON_GetObjectItemCaseSensitive(root, "nested");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(nested, "count")->valueint, 42);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "list");
+    assert_int_equal(cJSON_GetArraySize(list), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(cJSON_GetArrayItem(list, i)->valueint, i + 1);
+    cJSON_Delete(root);
+    pair_close(&p);
+}
+
+static void binary_round_trip(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-binary", binary);
+    static const unsigned char bytes[] = {0, 1, 2, 255, 128, 64};
+    ably_message m = named("binary-event", ably_data_borrow(ABLY_DATA_BINARY, bytes, sizeof bytes));
+    const ably_message *got = pair_round_trip(&p, &m);
+    assert_string_equal(got->name, "binary-event");
+    assert_int_equal(got->data.type, ABLY_DATA_BINARY);
+    assert_int_equal(got->data.len, sizeof bytes);
+    assert_memory_equal(got->data.bytes, bytes, sizeof bytes);
+    pair_close(&p);
+}
+
+/* ---- RTL6f ---- */
+
+static void connection_id_is_the_publishers(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-connid", binary);
+    char *pub_id = ably_connection_id(p.pub), *sub_id = ably_connection_id(p.sub);
+    assert_non_null(pub_id);
+    assert_non_null(sub_id);
+    ably_message m = named("connid-test", ably_data_borrow(ABLY_DATA_STRING, "data", 4));
+    const ably_message *got = pair_round_trip(&p, &m);
+    assert_non_null(got->connection_id);
+    assert_string_equal(got->connection_id, pub_id);
+    assert_string_not_equal(got->connection_id, sub_id);
+    free(pub_id);
+    free(sub_id);
+    pair_close(&p);
+}
+
+/* ---- RSL6a2 ---- */
+
+static void extras_round_trip(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "pushenabled:publish-extras", binary);
+    ably_message m = named("extras-test", ably_data_borrow(ABLY_DATA_STRING, "payload", 7));
+    m.extras = "{\"push\":{\"notification\":{\"title\":\"Testing\"}}}";
+    const ably_message *got = pair_round_trip(&p, &m);
+    assert_non_null(got->extras);
+    cJSON *root = cJSON_Parse(got->extras);
+    const cJSON *push = cJSON_GetObjectItemCaseSensitive(root, "push");
+    const cJSON *note = cJSON_GetObjectItemCaseSensitive(push, "notification");
+    const cJSON *title = cJSON_GetObjectItemCaseSensitive(note, "title");
+    assert_true(cJSON_IsString(title));
+    assert_string_equal(title->valuestring, "Testing");
+    cJSON_Delete(root);
+    pair_close(&p);
+}
+
+/* ---- RTL7f: echoMessages false, end to end ---- */
+
+static void own_messages_not_echoed(void **state, bool binary)
+{
+    sandbox_env *env = *state;
+    char name[128];
+    unique_name(name, sizeof name, "no-echo", binary);
+    ably_realtime *self = client(env, binary, false), *other = client(env, binary, true);
+    ably_realtime_channel *self_ch = channel(self, name), *other_ch = channel(other, name);
+    inbox got, acks;
+    inbox_init(&got);
+    inbox_init(&acks);
+    ably_realtime_channel_subscribe(self_ch, NULL, on_message, &got, on_result, &acks);
+    ably_realtime_channel_attach(other_ch, on_result, &acks);
+    assert_true(wait_for(&acks, &acks.done, 2));
+    ably_data echo = ably_data_borrow(ABLY_DATA_STRING, "from-self", 9);
+    ably_realtime_channel_publish(self_ch, "echo", &echo, on_published, &acks);
+    assert_true(wait_for(&acks, &acks.done, 3));
+    ably_data remote = ably_data_borrow(ABLY_DATA_STRING, "from-other", 10);
+    ably_realtime_channel_publish(other_ch, "remote", &remote, on_published, &acks);
+    assert_true(wait_for(&acks, &acks.done, 4));
+    assert_int_equal(acks.failed, 0);
+    assert_true(wait_for(&got, &got.count, 1));
+    usleep(200000);
+    assert_int_equal(read_locked(&got, &got.count), 1);
+    assert_string_equal(got.kept[0].name, "remote");
+    assert_memory_equal(got.kept[0].data.bytes, "from-other", 10);
+    ably_realtime_destroy(self);
+    ably_realtime_destroy(other);
+    inbox_free(&got);
+    inbox_free(&acks);
+}
+
+/* ---- RTL22: a filtered subscription on live traffic ---- */
+
+static void filtered_subscription_sees_only_matches(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-filter", binary);
+    inbox replies;
+    inbox_init(&replies);
+    ably_message_filter filter = {.ref_type = "com.ably.reply", .name = "comment"};
+    assert_true(ably_realtime_channel_subscribe_filter(p.sub_ch, &filter, on_message, &replies, NULL, NULL) != 0);
+    ably_message msgs[3] = {
+        named("comment", ably_data_borrow(ABLY_DATA_STRING, "reply", 5)),
+        named("comment", ably_data_borrow(ABLY_DATA_STRING, "plain", 5)),
+        named("other", ably_data_borrow(ABLY_DATA_STRING, "other-reply", 11)),
+    };
+    msgs[0].extras = "{\"ref\":{\"timeserial\":\"abc@1700000000000-0\",\"type\":\"com.ably.reply\"}}";
+    msgs[2].extras = msgs[0].extras;
+    ably_realtime_channel_publish_messages(p.pub_ch, msgs, 3, on_published, &p.acks);
+    assert_true(wait_for(&p.acks, &p.acks.done, 2));
+    assert_int_equal(p.acks.failed, 0);
+    assert_true(wait_for(&p.got, &p.got.count, 3)); /* the unfiltered listener sees all three */
+    usleep(100000);
+    assert_int_equal(read_locked(&replies, &replies.count), 1);
+    assert_memory_equal(replies.kept[0].data.bytes, "reply", 5);
+    pair_close(&p); /* the client goes first: its listeners point at `replies` */
+    inbox_free(&replies);
+}
+
+#define BOTH(fn)                                                                                                   \
+    static void fn##_json(void **state) { fn(state, false); }                                                      \
+    static void fn##_msgpack(void **state) { fn(state, true); }
+
+BOTH(string_round_trip)
+BOTH(json_round_trip)
+BOTH(binary_round_trip)
+BOTH(connection_id_is_the_publishers)
+BOTH(extras_round_trip)
+BOTH(own_messages_not_echoed)
+BOTH(filtered_subscription_sees_only_matches)
+
+static int setup(void **state) { return sandbox_env_group_setup(state); }
+static int teardown(void **state) { return sandbox_env_group_teardown(state); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        ABLY_TEST(string_round_trip_json, "RTL6 RSL4d2"),
+        ABLY_TEST(string_round_trip_msgpack, "RTL6 RSL4d2"),
+        ABLY_TEST(json_round_trip_json, "RTL6 RSL4d3"),
+        ABLY_TEST(json_round_trip_msgpack, "RTL6 RSL4d3"),
+        ABLY_TEST(binary_round_trip_json, "RTL6 RSL4d1 RSL6a"),
+        ABLY_TEST(binary_round_trip_msgpack, "RTL6 RSL4d1 RSL6a"),
+        ABLY_TEST(connection_id_is_the_publishers_json, "RTL6f"),
+        ABLY_TEST(connection_id_is_the_publishers_msgpack, "RTL6f"),
+        ABLY_TEST(extras_round_trip_json, "RSL6a2"),
+        ABLY_TEST(extras_round_trip_msgpack, "RSL6a2"),
+        ABLY_TEST(own_messages_not_echoed_json, "RTL7f"),
+        ABLY_TEST(own_messages_not_echoed_msgpack, "RTL7f"),
+        ABLY_TEST(filtered_subscription_sees_only_matches_json, "RTL22 RTL22a RTL22c"),
+        ABLY_TEST(filtered_subscription_sees_only_matches_msgpack, "RTL22 RTL22a RTL22c"),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
