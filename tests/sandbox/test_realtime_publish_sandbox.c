@@ -35,6 +35,7 @@ static int64_t now_ms(void)
 typedef struct {
     pthread_mutex_t mu;
     int done, failed;
+    int64_t last_code;         /* the last error's code */
     int count;                 /* messages delivered */
     ably_message kept[MAX_KEPT]; /* copies of the first MAX_KEPT */
 } inbox;
@@ -68,6 +69,8 @@ static void on_result(void *ctx, const ably_error *err)
     pthread_mutex_lock(&b->mu);
     b->done++;
     b->failed += err != NULL;
+    if (err)
+        b->last_code = err->code;
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -100,34 +103,61 @@ static bool wait_for(inbox *b, const int *field, int want)
 
 /* ---- clients ---- */
 
-static ably_realtime *client(const sandbox_env *env, bool binary, bool echo)
+static void wait_connected(ably_realtime *rt)
 {
-    ably_client_options o;
-    ably_client_options_init(&o);
-    o.key = sandbox_env_key(env, 0)->key_str;
-    o.endpoint = env->host;
-    o.tls = env->tls;
-    if (env->tls)
-        o.tls_port = env->port;
-    else
-        o.port = env->port;
-    o.use_binary_protocol = binary;
-    o.echo_messages = echo;
-    o.realtime_request_timeout_ms = 5000;
-    o.http_request_timeout_ms = 5000;
-    o.log_level = ABLY_LOG_NONE;
-    ably_realtime *rt = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
     int64_t end = now_ms() + WAIT_MS;
     while (ably_connection_get_state(rt) != ABLY_CONN_CONNECTED && now_ms() < end)
         usleep(2000);
     assert_int_equal(ably_connection_get_state(rt), ABLY_CONN_CONNECTED);
+}
+
+static void base_options(ably_client_options *o, const sandbox_env *env, bool binary)
+{
+    ably_client_options_init(o);
+    o->key = sandbox_env_key(env, 0)->key_str;
+    o->endpoint = env->host;
+    o->tls = env->tls;
+    if (env->tls)
+        o->tls_port = env->port;
+    else
+        o->port = env->port;
+    o->use_binary_protocol = binary;
+    o->realtime_request_timeout_ms = 5000;
+    o->http_request_timeout_ms = 5000;
+    o->log_level = ABLY_LOG_NONE;
+}
+
+static ably_realtime *create(const ably_client_options *o)
+{
+    ably_realtime *rt = NULL;
+    ably_error err;
+    ably_error_init(&err);
+    int rc = ably_realtime_create(o, NULL, &rt, &err);
+    if (rc != 0)
+        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
+    ably_error_clear(&err);
+    assert_int_equal(rc, 0);
+    return rt;
+}
+
+/* A connected client using the key, identified as client_id when not NULL (RSA7e). */
+static ably_realtime *client_as(const sandbox_env *env, bool binary, const char *client_id)
+{
+    ably_client_options o;
+    base_options(&o, env, binary);
+    o.client_id = client_id;
+    ably_realtime *rt = create(&o);
+    wait_connected(rt);
+    return rt;
+}
+
+static ably_realtime *client(const sandbox_env *env, bool binary, bool echo)
+{
+    ably_client_options o;
+    base_options(&o, env, binary);
+    o.echo_messages = echo;
+    ably_realtime *rt = create(&o);
+    wait_connected(rt);
     return rt;
 }
 
@@ -357,6 +387,152 @@ static void filtered_subscription_sees_only_matches(void **state, bool binary)
     inbox_free(&replies);
 }
 
+/* ---- RTL6e1, RTL6g: the clientId of published messages ---- */
+
+/* Publishes a message with `client_id` (may be NULL) from the pair's publisher and
+ * checks the subscriber received clientId `want`. */
+static void expect_received_client_id(pair *p, const char *client_id, const char *want)
+{
+    ably_message m = named("cid", ably_data_borrow(ABLY_DATA_STRING, "x", 1));
+    m.client_id = (char *)(uintptr_t)client_id;
+    const ably_message *got = pair_round_trip(p, &m);
+    assert_non_null(got->client_id);
+    assert_string_equal(got->client_id, want);
+}
+
+/* Replaces the pair's publisher with one identified as `client_id`. */
+static void publish_as(pair *p, void **state, bool binary, const char *client_id)
+{
+    ably_realtime_destroy(p->pub);
+    p->pub = client_as(*state, binary, client_id);
+    p->pub_ch = channel(p->pub, ably_realtime_channel_name(p->sub_ch));
+}
+
+static void unidentified_client_publishes_any_client_id(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-cid-any", binary);
+    expect_received_client_id(&p, "explicit-client", "explicit-client"); /* RTL6e1 */
+    pair_close(&p);
+}
+
+static void identified_client_id_applied_by_server(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-cid-none", binary);
+    publish_as(&p, state, binary, "me");
+    expect_received_client_id(&p, NULL, "me"); /* RTL6g1b */
+    pair_close(&p);
+}
+
+static void identified_client_publishes_own_client_id(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-cid-own", binary);
+    publish_as(&p, state, binary, "me");
+    expect_received_client_id(&p, "me", "me"); /* RTL6g2 */
+    pair_close(&p);
+}
+
+static void identified_client_refuses_foreign_client_id(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-cid-foreign", binary);
+    publish_as(&p, state, binary, "me");
+    ably_message m = named("cid", ably_data_borrow(ABLY_DATA_STRING, "x", 1));
+    m.client_id = "someone-else";
+    ably_realtime_channel_publish_messages(p.pub_ch, &m, 1, on_published, &p.acks);
+    assert_true(wait_for(&p.acks, &p.acks.done, 2));
+    assert_int_equal(p.acks.failed, 1);
+    assert_int_equal(p.acks.last_code, 40012);
+    /* the connection and the channel stay available */
+    assert_int_equal(ably_connection_get_state(p.pub), ABLY_CONN_CONNECTED);
+    m.client_id = NULL;
+    ably_realtime_channel_publish_messages(p.pub_ch, &m, 1, on_published, &p.acks);
+    assert_true(wait_for(&p.acks, &p.acks.done, 3));
+    assert_int_equal(p.acks.failed, 1);
+    assert_true(wait_for(&p.got, &p.got.count, 1));
+    usleep(100000);
+    assert_int_equal(read_locked(&p.got, &p.got.count), 1); /* only the accepted one */
+    assert_string_equal(p.got.kept[0].client_id, "me");
+    pair_close(&p);
+}
+
+/* RTL6g4: a token client's identity comes from its token. A signed TokenRequest for
+ * "tok-client" from the authCallback; nothing is known before the first auth. */
+static int token_for_tok_client(void *ctx, const ably_token_params *params, char **token,
+                                ably_token_details *details, ably_token_request *request, ably_error *err)
+{
+    (void)params;
+    (void)token;
+    (void)details;
+    ably_token_params tp;
+    ably_token_params_init(&tp);
+    tp.client_id = "tok-client";
+    return ably_auth_create_token_request(ably_rest_auth(ctx), &tp, NULL, request, err);
+}
+
+static void token_client_id_unknown_before_auth(void **state, bool binary, const char *msg_client_id)
+{
+    pair p;
+    pair_open(&p, state, "publish-cid-token", binary);
+    ably_client_options ro;
+    base_options(&ro, *state, binary);
+    ably_rest *signer = NULL;
+    ably_error err;
+    ably_error_init(&err);
+    assert_int_equal(ably_rest_create(&ro, &signer, &err), 0);
+    ably_client_options o;
+    base_options(&o, *state, binary);
+    o.key = NULL;
+    o.auth_callback = token_for_tok_client;
+    o.auth_callback_ctx = signer;
+    o.auto_connect = false;
+    ably_realtime *tok = create(&o);
+    ably_realtime_channel *ch = channel(tok, ably_realtime_channel_name(p.sub_ch));
+    ably_message m = named("cid", ably_data_borrow(ABLY_DATA_STRING, "x", 1));
+    m.client_id = (char *)(uintptr_t)msg_client_id;
+    inbox acks;
+    inbox_init(&acks);
+    ably_realtime_channel_publish_messages(ch, &m, 1, on_published, &acks); /* before any auth */
+    ably_connection_connect(tok);
+    wait_connected(tok);
+    char *known = ably_realtime_client_id(tok);
+    assert_non_null(known);
+    assert_string_equal(known, "tok-client");
+    free(known);
+    assert_true(wait_for(&acks, &acks.done, 1));
+    if (strcmp(msg_client_id, "tok-client") == 0) {
+        assert_int_equal(acks.failed, 0);
+        assert_true(wait_for(&p.got, &p.got.count, 1));
+        assert_string_equal(p.got.kept[0].client_id, "tok-client");
+    } else {
+        assert_int_equal(acks.failed, 1); /* the server refused it, not the library */
+        assert_true(acks.last_code != 0);
+        assert_int_equal(ably_connection_get_state(tok), ABLY_CONN_CONNECTED);
+        m.client_id = NULL;
+        ably_realtime_channel_publish_messages(ch, &m, 1, on_published, &acks);
+        assert_true(wait_for(&acks, &acks.done, 2));
+        assert_int_equal(acks.failed, 1);
+        assert_true(wait_for(&p.got, &p.got.count, 1));
+        assert_string_equal(p.got.kept[0].client_id, "tok-client");
+    }
+    ably_realtime_destroy(tok);
+    ably_rest_destroy(signer);
+    inbox_free(&acks);
+    pair_close(&p);
+}
+
+static void token_client_publishes_its_client_id(void **state, bool binary)
+{
+    token_client_id_unknown_before_auth(state, binary, "tok-client");
+}
+
+static void token_client_foreign_client_id_refused_by_server(void **state, bool binary)
+{
+    token_client_id_unknown_before_auth(state, binary, "not-tok-client");
+}
+
 #define BOTH(fn)                                                                                                   \
     static void fn##_json(void **state) { fn(state, false); }                                                      \
     static void fn##_msgpack(void **state) { fn(state, true); }
@@ -368,6 +544,12 @@ BOTH(connection_id_is_the_publishers)
 BOTH(extras_round_trip)
 BOTH(own_messages_not_echoed)
 BOTH(filtered_subscription_sees_only_matches)
+BOTH(unidentified_client_publishes_any_client_id)
+BOTH(identified_client_id_applied_by_server)
+BOTH(identified_client_publishes_own_client_id)
+BOTH(identified_client_refuses_foreign_client_id)
+BOTH(token_client_publishes_its_client_id)
+BOTH(token_client_foreign_client_id_refused_by_server)
 
 static int setup(void **state) { return sandbox_env_group_setup(state); }
 static int teardown(void **state) { return sandbox_env_group_teardown(state); }
@@ -389,6 +571,18 @@ int main(void)
         ABLY_TEST(own_messages_not_echoed_msgpack, "RTL7f"),
         ABLY_TEST(filtered_subscription_sees_only_matches_json, "RTL22 RTL22a RTL22c"),
         ABLY_TEST(filtered_subscription_sees_only_matches_msgpack, "RTL22 RTL22a RTL22c"),
+        ABLY_TEST(unidentified_client_publishes_any_client_id_json, "RTL6e RTL6e1"),
+        ABLY_TEST(unidentified_client_publishes_any_client_id_msgpack, "RTL6e RTL6e1"),
+        ABLY_TEST(identified_client_id_applied_by_server_json, "RTL6g1 RTL6g1a RTL6g1b"),
+        ABLY_TEST(identified_client_id_applied_by_server_msgpack, "RTL6g1 RTL6g1a RTL6g1b"),
+        ABLY_TEST(identified_client_publishes_own_client_id_json, "RTL6g2"),
+        ABLY_TEST(identified_client_publishes_own_client_id_msgpack, "RTL6g2"),
+        ABLY_TEST(identified_client_refuses_foreign_client_id_json, "RTL6g RTL6g3"),
+        ABLY_TEST(identified_client_refuses_foreign_client_id_msgpack, "RTL6g RTL6g3"),
+        ABLY_TEST(token_client_publishes_its_client_id_json, "RTL6g4"),
+        ABLY_TEST(token_client_publishes_its_client_id_msgpack, "RTL6g4"),
+        ABLY_TEST(token_client_foreign_client_id_refused_by_server_json, "RTL6g4"),
+        ABLY_TEST(token_client_foreign_client_id_refused_by_server_msgpack, "RTL6g4"),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1051,6 +1051,68 @@ static void pending_detach_resent_after_reconnect(void **state)
     fx_free(&p.f);
 }
 
+/* ---- RTL6g, RTL6e: clientId of published messages ---- */
+
+static void publish_with_client_id(ably_realtime_channel *ch, const char *client_id, const char *text,
+                                   pub_result *r)
+{
+    ably_message m;
+    ably_message_init(&m);
+    m.name = "cid";
+    m.client_id = (char *)(uintptr_t)client_id;
+    m.data = ably_data_borrow(ABLY_DATA_STRING, text, strlen(text));
+    ably_realtime_channel_publish_messages(ch, &m, 1, on_published, r);
+}
+
+static void identified_client_rejects_foreign_client_id(void **state)
+{
+    (void)state;
+    pub_fx p;
+    pub_init(&p);
+    p.reply = REPLY_ACK;
+    p.f.t.o.client_id = "me";
+    ably_realtime_channel *ch = pub_connected(&p, NULL);
+    fx_attach(&p.f, ch);
+    pub_result foreign = {0}, none = {0}, own = {0};
+    publish_with_client_id(ch, "someone-else", "x", &foreign);
+    fx_pump(&p.f);
+    assert_int_equal(foreign.calls, 1); /* RTL6g3: refused at once, nothing sent */
+    assert_int_equal(foreign.code, 40012);
+    assert_int_equal(foreign.status, 400);
+    assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
+    assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED); /* both stay usable */
+    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
+    publish_with_client_id(ch, NULL, "y", &none);
+    publish_with_client_id(ch, "me", "z", &own);
+    fx_pump(&p.f);
+    assert_int_equal(none.calls, 1);
+    assert_int_equal(none.code, 0);
+    assert_int_equal(own.calls, 1);
+    assert_int_equal(own.code, 0);
+    assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 2);
+    assert_null(nth_message_frame(&p, 0)->messages[0].client_id); /* RTL6g1a: not filled in */
+    assert_string_equal(nth_message_frame(&p, 1)->messages[0].client_id, "me"); /* RTL6g2 */
+    fx_free(&p.f);
+}
+
+/* RTL6e: an unidentified client (Basic auth, no clientId) may publish with any
+ * clientId; the library leaves it to the server. */
+static void unidentified_client_sends_any_client_id(void **state)
+{
+    (void)state;
+    pub_fx p;
+    pub_init(&p);
+    p.reply = REPLY_ACK;
+    ably_realtime_channel *ch = pub_connected(&p, NULL);
+    pub_result r = {0};
+    publish_with_client_id(ch, "anyone", "x", &r);
+    fx_pump(&p.f);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(nth_message_frame(&p, 0)->messages[0].client_id, "anyone");
+    fx_free(&p.f);
+}
+
 /* ---- RTL4l with TR3r, TR3s (channel_attach.md) ---- */
 
 static void attach_flags_carry_publish_and_subscribe_modes(void **state)
@@ -1112,6 +1174,8 @@ int main(void)
         ABLY_TEST(failed_resume_renumbers_msg_serials, "RTN19a2"),
         ABLY_TEST(pending_attach_resent_after_reconnect, "RTN19b"),
         ABLY_TEST(pending_detach_resent_after_reconnect, "RTN19b"),
+        ABLY_TEST(identified_client_rejects_foreign_client_id, "RTL6g RTL6g3 RTL6g1a"),
+        ABLY_TEST(unidentified_client_sends_any_client_id, "RTL6e"),
         ABLY_TEST(attach_flags_carry_publish_and_subscribe_modes, "RTL4l TR3r TR3s"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,7 +170,9 @@ void ably_realtime_channel_set_options(ably_realtime_channel *ch, const ably_rea
 /* RTL6: publishes. cb (may be NULL) runs on ACK (err NULL) or NACK / failure (RTL6c4),
  * with the ACK's result for this message when it carried one (serials), else NULL.
  * Fails at once with 90001 when the channel is SUSPENDED or FAILED, 40009 when the
- * messages exceed maxMessageSize, 40013 for data that cannot be encoded. Messages are
+ * messages exceed maxMessageSize, 40013 for data that cannot be encoded, 40012 when a
+ * message's clientId is not this identified client's (RTL6g3; a message without one is
+ * sent as is and the server applies the client's, RTL6g1). Messages are
  * copied before the call returns; encoding (and encryption) happens on the loop. */
 typedef void (*ably_publish_fn)(void *ctx, const ably_error *err, const ably_publish_result *res);
 void ably_realtime_channel_publish(ably_realtime_channel *ch, const char *name, const ably_data *data,

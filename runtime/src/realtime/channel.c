@@ -13,6 +13,7 @@
 #include "ably/gen/errors.h"
 #include "ably/payload.h"
 #include "realtime/channels_internal.h"
+#include "rest/auth_internal.h"
 #include "rest/channel_internal.h"
 #include "rest/rest_core.h"
 #include "rest/rest_internal.h"
@@ -932,6 +933,20 @@ static void fail_publish(publish_cmd *c, int code, int status, const char *msg)
     ably_error_clear(&e);
 }
 
+/* RTL6g3: an identified client (not a wildcard one) may only publish messages with
+ * no clientId or its own. Until the clientId is known (RTL6g4, e.g. before a token
+ * arrived) nothing is rejected here: the server has the last word. */
+static bool has_foreign_client_id(ably_realtime *rt, const publish_cmd *c)
+{
+    const char *own = ably_auth_client_id(ably_rest_auth_state(rt->rest));
+    if (!own || strcmp(own, "*") == 0)
+        return false;
+    for (size_t i = 0; i < c->count; i++)
+        if (c->msgs[i].client_id && strcmp(c->msgs[i].client_id, own) != 0)
+            return true;
+    return false;
+}
+
 static void run_publish(ably_realtime *rt, void *arg)
 {
     publish_cmd *c = arg;
@@ -939,6 +954,12 @@ static void run_publish(ably_realtime *rt, void *arg)
     if (ch->state == ABLY_CHANNEL_SUSPENDED || ch->state == ABLY_CHANNEL_FAILED) { /* RTL6c4 */
         fail_publish(c, ABLY_ERR_CHANNEL_OPERATION_FAILED_INVALID_CHANNEL_STATE, 400,
                      "cannot publish on a SUSPENDED or FAILED channel");
+        publish_cmd_free(c);
+        return;
+    }
+    if (has_foreign_client_id(rt, c)) {
+        fail_publish(c, ABLY_ERR_INVALID_CLIENT_ID, 400,
+                     "a message's clientId differs from this client's clientId (RTL6g3)");
         publish_cmd_free(c);
         return;
     }
