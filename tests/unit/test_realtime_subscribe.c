@@ -555,6 +555,102 @@ static void filtered_listener_copies_filter_attaches_and_unsubscribes(void **sta
     fx_free(&f);
 }
 
+/* ---- RTL7i: the SUBSCRIBE mode check ---- */
+
+typedef struct {
+    int warnings;
+} log_rec;
+
+static void on_log(void *ctx, ably_log_level level, const char *line, const ably_string_map *context)
+{
+    (void)context;
+    log_rec *r = ctx;
+    if (level == ABLY_LOG_WARN && strstr(line, "SUBSCRIBE channel mode"))
+        __atomic_fetch_add(&r->warnings, 1, __ATOMIC_RELAXED);
+}
+
+static int warnings(log_rec *r) { return __atomic_load_n(&r->warnings, __ATOMIC_RELAXED); }
+
+/* RTL7i2 (strictMode false): the subscribe completes as usual and a warning is
+ * logged, once per attachment, when the granted modes lack SUBSCRIBE. */
+static void warns_once_per_attachment_without_subscribe_mode(void **state)
+{
+    (void)state;
+    chan_fx f;
+    log_rec logs = {0};
+    fx_init(&f);
+    f.t.o.log_handler = on_log;
+    f.t.o.log_handler_ctx = &logs;
+    f.attached_flags = ABLY_CHANNEL_MODE_PUBLISH; /* granted: PUBLISH only */
+    fx_start(&f);
+    fx_connect(&f);
+    ably_realtime_channel *ch = fx_channel(&f, "sub", NULL);
+    op_result attached = {0};
+    msg_rec r = {0};
+    ably_realtime_channel_subscribe(ch, NULL, on_msg, &r, fx_on_result, &attached); /* implicit attach */
+    fx_pump(&f);
+    assert_int_equal(attached.calls, 1);
+    assert_int_equal(attached.code, 0); /* completes as it would without the check */
+    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
+    assert_int_equal(warnings(&logs), 1); /* at the completion of the implicit attach */
+    ably_realtime_channel_subscribe(ch, "x", on_msg, &r, NULL, NULL); /* already ATTACHED */
+    fx_pump(&f);
+    assert_int_equal(warnings(&logs), 1); /* not on every subscribe */
+    op_result detached = {0};
+    ably_realtime_channel_detach(ch, fx_on_result, &detached);
+    fx_pump(&f);
+    assert_int_equal(detached.code, 0);
+    fx_attach(&f, ch); /* a new attachment */
+    assert_true(warnings(&logs) <= 2);
+    ably_realtime_channel_subscribe(ch, NULL, on_msg, &r, NULL, NULL);
+    fx_pump(&f);
+    assert_int_equal(warnings(&logs), 2);
+    fx_free(&f);
+}
+
+static void no_warning_when_subscribe_mode_granted(void **state)
+{
+    (void)state;
+    chan_fx f;
+    log_rec logs = {0};
+    fx_init(&f);
+    f.t.o.log_handler = on_log;
+    f.t.o.log_handler_ctx = &logs;
+    f.attached_flags = ABLY_CHANNEL_MODE_PUBLISH | ABLY_CHANNEL_MODE_SUBSCRIBE;
+    fx_start(&f);
+    fx_connect(&f);
+    ably_realtime_channel *ch = fx_channel(&f, "sub", NULL);
+    ably_realtime_channel_subscribe(ch, NULL, on_msg_ignored, NULL, NULL, NULL);
+    fx_pump(&f);
+    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
+    ably_realtime_channel_subscribe(ch, NULL, on_msg_ignored, NULL, NULL, NULL);
+    fx_pump(&f);
+    assert_int_equal(warnings(&logs), 0);
+    fx_free(&f);
+}
+
+/* RTL7i3: nothing to check while the channel is not ATTACHED. */
+static void no_mode_check_while_not_attached(void **state)
+{
+    (void)state;
+    chan_fx f;
+    log_rec logs = {0};
+    fx_init(&f);
+    f.t.o.log_handler = on_log;
+    f.t.o.log_handler_ctx = &logs;
+    fx_start(&f);
+    fx_connect(&f);
+    ably_realtime_channel *ch = fx_channel(&f, "sub", &no_attach_on_subscribe);
+    op_result attach = {0};
+    ably_realtime_channel_subscribe(ch, NULL, on_msg_ignored, NULL, fx_on_result, &attach);
+    fx_pump(&f);
+    assert_int_equal(attach.calls, 1);
+    assert_int_equal(attach.code, 0);
+    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_INITIALIZED);
+    assert_int_equal(warnings(&logs), 0);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +677,9 @@ int main(void)
         ABLY_TEST(filter_needs_every_criterion, "RTL22c MFI2c MFI2d"),
         ABLY_TEST(filter_on_client_id, "RTL22a MFI2e"),
         ABLY_TEST(filtered_listener_copies_filter_attaches_and_unsubscribes, "RTL22 RTL7g"),
+        ABLY_TEST(warns_once_per_attachment_without_subscribe_mode, "RTL7i RTL7i2 RTL4m"),
+        ABLY_TEST(no_warning_when_subscribe_mode_granted, "RTL7i"),
+        ABLY_TEST(no_mode_check_while_not_attached, "RTL7i3"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1092,6 +1092,58 @@ void ably_ch_post_implicit_attach(ably_realtime_channel *ch, ably_channel_result
     ably_rt_post(ch->rt, run_implicit_attach, free, c);
 }
 
+/* ---- RTL7i: the SUBSCRIBE mode check (strictMode is not offered: RTL7i2 applies) ---- */
+
+static bool has_message_listeners(ably_realtime_channel *ch)
+{
+    pthread_mutex_lock(&ch->msg_em.mu);
+    bool any = false;
+    for (size_t i = 0; i < ch->msg_em.count && !any; i++)
+        any = !ch->msg_em.items[i].removed;
+    pthread_mutex_unlock(&ch->msg_em.mu);
+    return any;
+}
+
+/* [loop] The mode set checked is the one the server granted (RTL4m). Only while
+ * ATTACHED (RTL7i3), and once per attachment (RTL7i2). */
+static void check_subscribe_mode(ably_realtime_channel *ch)
+{
+    if (ch->state != ABLY_CHANNEL_ATTACHED || (ch->modes & ABLY_CHANNEL_MODE_SUBSCRIBE) ||
+        ch->subscribe_mode_warned || !has_message_listeners(ch))
+        return;
+    ch->subscribe_mode_warned = true;
+    ably_log(ch->rt->log, ABLY_LOG_WARN, NULL,
+             "channel %s: message listeners will get nothing: the SUBSCRIBE channel mode was not granted "
+             "(request it in the channel options' modes)",
+             ch->name);
+}
+
+/* Completion of an implicit attach is the channel reaching ATTACHED; leaving
+ * ATTACHED ends the attachment, so the next one may warn again. */
+static void mode_check_on_state(void *ctx, const ably_channel_state_change *c)
+{
+    ably_realtime_channel *ch = ctx;
+    if (c->current != ABLY_CHANNEL_ATTACHED)
+        ch->subscribe_mode_warned = false;
+    else if (c->event == ABLY_CHANNEL_EVENT_ATTACHED)
+        check_subscribe_mode(ch);
+}
+
+static void run_mode_check(ably_realtime *rt, void *arg)
+{
+    (void)rt;
+    check_subscribe_mode(arg); /* already ATTACHED: at once */
+}
+
+/* After a listener was added: registers the state hook once, then checks on the
+ * loop, behind the implicit attach posted before it. */
+static void post_mode_check(ably_realtime_channel *ch)
+{
+    if (!__atomic_exchange_n(&ch->mode_check_on, true, __ATOMIC_ACQ_REL))
+        ably_realtime_channel_on(ch, ABLY_CHANNEL_EVENT_ANY, mode_check_on_state, ch);
+    ably_rt_post(ch->rt, run_mode_check, NULL, ch);
+}
+
 uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *name, ably_message_listener fn,
                                          void *ctx, ably_channel_result_fn attach_cb, void *attach_ctx)
 {
@@ -1099,8 +1151,10 @@ uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *
     if (name && (ev = intern_name(ch, name)) < 0)
         return 0;
     uint64_t id = ably_emitter_add(&ch->msg_em, ev, (ably_generic_fn)fn, ctx, false);
-    if (id) /* RTL7g: the listener is registered whatever the attach does */
+    if (id) { /* RTL7g: the listener is registered whatever the attach does */
         ably_ch_post_implicit_attach(ch, attach_cb, attach_ctx);
+        post_mode_check(ch);
+    }
     return id;
 }
 
@@ -1176,8 +1230,10 @@ uint64_t ably_realtime_channel_subscribe_filter(ably_realtime_channel *ch, const
     f->ctx = ctx;
     uint64_t id = ably_emitter_add_owned(&ch->msg_em, ABLY_EMITTER_ANY, (ably_generic_fn)deliver_if_matching, f,
                                          filtered_listener_free);
-    if (id) /* RTL7g applies to filtered subscriptions too */
+    if (id) { /* RTL7g and RTL7i apply to filtered subscriptions too */
         ably_ch_post_implicit_attach(ch, attach_cb, attach_ctx);
+        post_mode_check(ch);
+    }
     return id;
 }
 
