@@ -533,6 +533,41 @@ static void token_client_foreign_client_id_refused_by_server(void **state, bool 
     token_client_id_unknown_before_auth(state, binary, "not-tok-client");
 }
 
+/* ---- RTL6b: many publishes on a few connections, every callback called ---- */
+
+#define PUBLISHERS 3
+#define PER_PUBLISHER 40
+
+static void every_publish_callback_called(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "publish-many", binary);
+    ably_realtime *more[PUBLISHERS - 1];
+    ably_realtime_channel *chans[PUBLISHERS] = {p.pub_ch};
+    for (int i = 0; i < PUBLISHERS - 1; i++) {
+        more[i] = client(*state, binary, true);
+        chans[i + 1] = channel(more[i], ably_realtime_channel_name(p.sub_ch));
+    }
+    inbox acks;
+    inbox_init(&acks);
+    char text[16];
+    for (int n = 0; n < PER_PUBLISHER; n++)
+        for (int i = 0; i < PUBLISHERS; i++) {
+            snprintf(text, sizeof text, "%d-%d", i, n);
+            ably_data d = ably_data_borrow(ABLY_DATA_STRING, text, strlen(text));
+            ably_realtime_channel_publish(chans[i], "many", &d, on_published, &acks);
+        }
+    assert_true(wait_for(&acks, &acks.done, PUBLISHERS * PER_PUBLISHER));
+    assert_int_equal(acks.failed, 0);
+    assert_true(wait_for(&p.got, &p.got.count, PUBLISHERS * PER_PUBLISHER));
+    usleep(100000);
+    assert_int_equal(read_locked(&acks, &acks.done), PUBLISHERS * PER_PUBLISHER); /* exactly once each */
+    for (int i = 0; i < PUBLISHERS - 1; i++)
+        ably_realtime_destroy(more[i]);
+    inbox_free(&acks);
+    pair_close(&p);
+}
+
 #define BOTH(fn)                                                                                                   \
     static void fn##_json(void **state) { fn(state, false); }                                                      \
     static void fn##_msgpack(void **state) { fn(state, true); }
@@ -544,6 +579,7 @@ BOTH(connection_id_is_the_publishers)
 BOTH(extras_round_trip)
 BOTH(own_messages_not_echoed)
 BOTH(filtered_subscription_sees_only_matches)
+BOTH(every_publish_callback_called)
 BOTH(unidentified_client_publishes_any_client_id)
 BOTH(identified_client_id_applied_by_server)
 BOTH(identified_client_publishes_own_client_id)
@@ -571,6 +607,8 @@ int main(void)
         ABLY_TEST(own_messages_not_echoed_msgpack, "RTL7f"),
         ABLY_TEST(filtered_subscription_sees_only_matches_json, "RTL22 RTL22a RTL22c"),
         ABLY_TEST(filtered_subscription_sees_only_matches_msgpack, "RTL22 RTL22a RTL22c"),
+        ABLY_TEST(every_publish_callback_called_json, "RTL6b"),
+        ABLY_TEST(every_publish_callback_called_msgpack, "RTL6b"),
         ABLY_TEST(unidentified_client_publishes_any_client_id_json, "RTL6e RTL6e1"),
         ABLY_TEST(unidentified_client_publishes_any_client_id_msgpack, "RTL6e RTL6e1"),
         ABLY_TEST(identified_client_id_applied_by_server_json, "RTL6g1 RTL6g1a RTL6g1b"),

@@ -1113,6 +1113,61 @@ static void unidentified_client_sends_any_client_id(void **state)
     fx_free(&p.f);
 }
 
+/* ---- RTL6k, RTL6a1 ---- */
+
+static void params_go_in_protocol_message_params(void **state)
+{
+    (void)state;
+    pub_fx p;
+    pub_init(&p);
+    p.f.t.o.use_binary_protocol = false;
+    ably_realtime_channel *ch = pub_connected(&p, NULL);
+    ably_message m;
+    ably_message_init(&m);
+    m.name = "with-params";
+    ably_string_map params = {0};
+    ably_string_map_set(&params, "key1", "value1");
+    ably_string_map_set(&params, "flag", "true"); /* a boolean, stringified (RTC1f) */
+    ably_realtime_channel_publish_messages_params(ch, &m, 1, &params, NULL, NULL);
+    ably_string_map_clear(&params); /* copied before the call returned */
+    publish_text(ch, "plain", "x", NULL);
+    fx_pump(&p.f);
+    const ably_protocol_message *pm = nth_message_frame(&p, 0);
+    assert_string_equal(ably_string_map_get(&pm->params, "key1"), "value1");
+    assert_string_equal(ably_string_map_get(&pm->params, "flag"), "true");
+    size_t len;
+    char *raw = raw_message_frame(&p, 0, &len);
+    assert_non_null(strstr(raw, "\"params\":{\"key1\":\"value1\",\"flag\":\"true\"}"));
+    free(raw);
+    raw = raw_message_frame(&p, 1, &len);
+    assert_null(strstr(raw, "\"params\"")); /* none given: none sent */
+    free(raw);
+    fx_free(&p.f);
+}
+
+/* RTL6a1: idempotentRestPublishing (RSL1k) is a REST matter: realtime publishes get
+ * no library-generated ids. */
+static void no_idempotent_ids_over_realtime(void **state)
+{
+    (void)state;
+    pub_fx p;
+    pub_init(&p);
+    p.f.t.o.idempotent_rest_publishing = true;
+    ably_realtime_channel *ch = pub_connected(&p, NULL);
+    ably_message msgs[2];
+    for (int i = 0; i < 2; i++) {
+        ably_message_init(&msgs[i]);
+        msgs[i].name = "m";
+    }
+    ably_realtime_channel_publish_messages(ch, msgs, 2, NULL, NULL);
+    fx_pump(&p.f);
+    const ably_protocol_message *pm = nth_message_frame(&p, 0);
+    assert_int_equal(pm->messages_count, 2);
+    assert_null(pm->messages[0].id);
+    assert_null(pm->messages[1].id);
+    fx_free(&p.f);
+}
+
 /* ---- RTL4l with TR3r, TR3s (channel_attach.md) ---- */
 
 static void attach_flags_carry_publish_and_subscribe_modes(void **state)
@@ -1176,6 +1231,8 @@ int main(void)
         ABLY_TEST(pending_detach_resent_after_reconnect, "RTN19b"),
         ABLY_TEST(identified_client_rejects_foreign_client_id, "RTL6g RTL6g3 RTL6g1a"),
         ABLY_TEST(unidentified_client_sends_any_client_id, "RTL6e"),
+        ABLY_TEST(params_go_in_protocol_message_params, "RTL6k TR4q"),
+        ABLY_TEST(no_idempotent_ids_over_realtime, "RTL6a1"),
         ABLY_TEST(attach_flags_carry_publish_and_subscribe_modes, "RTL4l TR3r TR3s"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

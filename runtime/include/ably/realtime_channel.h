@@ -179,6 +179,12 @@ void ably_realtime_channel_publish(ably_realtime_channel *ch, const char *name, 
                                    ably_publish_fn cb, void *ctx);
 void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const ably_message *messages, size_t count,
                                             ably_publish_fn cb, void *ctx);
+/* RTL6k: the same with params sent in the frame's ProtocolMessage.params (TR4q;
+ * values are strings: stringify numbers and booleans as "true" / "false", RTC1f).
+ * params may be NULL; copied before the call returns. */
+void ably_realtime_channel_publish_messages_params(ably_realtime_channel *ch, const ably_message *messages,
+                                                   size_t count, const ably_string_map *params, ably_publish_fn cb,
+                                                   void *ctx);
 
 /* RTL7: subscribes fn to messages called `name` (NULL: every message). Unless the
  * options say no_attach_on_subscribe, attaches the channel when INITIALIZED, DETACHING

@@ -908,6 +908,7 @@ typedef struct {
     size_t count;
     ably_publish_fn cb;
     void *ctx;
+    ably_string_map params; /* owned: ProtocolMessage.params (RTL6k) */
 } publish_cmd;
 
 static void free_messages(ably_message *msgs, size_t count)
@@ -921,6 +922,7 @@ static void publish_cmd_free(void *arg)
 {
     publish_cmd *c = arg;
     free_messages(c->msgs, c->count);
+    ably_string_map_clear(&c->params);
     free(c);
 }
 
@@ -989,18 +991,29 @@ static void run_publish(ably_realtime *rt, void *arg)
     pm.has_action = true;
     pm.messages = c->msgs; /* handed over: no copy */
     pm.messages_count = c->count;
+    pm.params = c->params; /* handed over too (TR4q) */
     ably_publish_fn cb = c->cb;
     void *ctx = c->ctx;
     free(c);
     ably_ch_send_tracked(ch, &pm, cb, NULL, ctx);
 }
 
-void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const ably_message *messages, size_t count,
-                                            ably_publish_fn cb, void *ctx)
+static int copy_string_map(ably_string_map *dst, const ably_string_map *src)
+{
+    for (size_t i = 0; src && i < src->count; i++)
+        if (ably_string_map_set(dst, src->items[i].key, src->items[i].value) != 0)
+            return -1;
+    return 0;
+}
+
+void ably_realtime_channel_publish_messages_params(ably_realtime_channel *ch, const ably_message *messages,
+                                                   size_t count, const ably_string_map *params, ably_publish_fn cb,
+                                                   void *ctx)
 {
     publish_cmd *c = calloc(1, sizeof *c);
     ably_message *copy = count ? calloc(count, sizeof *copy) : NULL;
-    bool ok = c && (copy || !count);
+    ably_string_map params_copy = {0};
+    bool ok = c && (copy || !count) && copy_string_map(&params_copy, params) == 0;
     for (size_t i = 0; ok && i < count; i++) {
         ok = ably_message_copy(&copy[i], &messages[i], NULL) == 0;
         if (!ok)
@@ -1008,6 +1021,7 @@ void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const abl
     }
     if (!ok) {
         free_messages(copy, count);
+        ably_string_map_clear(&params_copy);
         free(c);
         if (cb) {
             ably_error e;
@@ -1017,8 +1031,14 @@ void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const abl
         }
         return;
     }
-    *c = (publish_cmd){ch, copy, count, cb, ctx};
+    *c = (publish_cmd){ch, copy, count, cb, ctx, params_copy};
     ably_rt_post(ch->rt, run_publish, publish_cmd_free, c);
+}
+
+void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const ably_message *messages, size_t count,
+                                            ably_publish_fn cb, void *ctx)
+{
+    ably_realtime_channel_publish_messages_params(ch, messages, count, NULL, cb, ctx);
 }
 
 void ably_realtime_channel_publish(ably_realtime_channel *ch, const char *name, const ably_data *data,
