@@ -3,6 +3,8 @@
  * msgpack; string, JSON and binary payloads survive the trip (RSL4, RSL6), the
  * received connectionId is the publisher's (RTL6f), extras round-trip (RSL6a2). Also
  * echoMessages false end to end (RTL7f) and a filtered subscription (RTL22).
+ * Also channel_subscribe_test.md (RTL7, RTL7a, RTL7b) and the clientId rules of
+ * published messages (RTL6e, RTL6g).
  *
  * Every wait is bounded (WAIT_MS). Callbacks run on the service threads; what they
  * record is guarded by a mutex. */
@@ -568,6 +570,96 @@ static void every_publish_callback_called(void **state, bool binary)
     pair_close(&p);
 }
 
+/* ---- channel_subscribe_test.md: RTL7a, RTL7b, RTL7 ---- */
+
+static void publish_named(ably_realtime_channel *ch, const char *name, const char *text, inbox *acks)
+{
+    ably_data d = ably_data_borrow(ABLY_DATA_STRING, text, strlen(text));
+    ably_realtime_channel_publish(ch, name, &d, on_published, acks);
+}
+
+static bool kept_has_name(inbox *b, const char *name)
+{
+    pthread_mutex_lock(&b->mu);
+    bool found = false;
+    for (int i = 0; i < b->count && i < MAX_KEPT && !found; i++)
+        found = b->kept[i].name && strcmp(b->kept[i].name, name) == 0;
+    pthread_mutex_unlock(&b->mu);
+    return found;
+}
+
+static void subscribe_without_name_gets_all(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "subscribe-all", binary);
+    publish_named(p.pub_ch, "event-a", "data-a", &p.acks);
+    publish_named(p.pub_ch, "event-b", "data-b", &p.acks);
+    publish_named(p.pub_ch, "event-c", "data-c", &p.acks);
+    assert_true(wait_for(&p.acks, &p.acks.done, 4));
+    assert_true(wait_for(&p.got, &p.got.count, 3));
+    usleep(100000);
+    assert_int_equal(read_locked(&p.got, &p.got.count), 3);
+    assert_true(kept_has_name(&p.got, "event-a"));
+    assert_true(kept_has_name(&p.got, "event-b"));
+    assert_true(kept_has_name(&p.got, "event-c"));
+    pair_close(&p);
+}
+
+static void subscribe_with_name_gets_only_matches(void **state, bool binary)
+{
+    pair p;
+    pair_open(&p, state, "subscribe-filtered", binary); /* p.got: every message */
+    inbox target;
+    inbox_init(&target);
+    ably_realtime_channel_subscribe(p.sub_ch, "target", on_message, &target, NULL, NULL);
+    publish_named(p.pub_ch, "other", "ignored", &p.acks);
+    publish_named(p.pub_ch, "target", "wanted-1", &p.acks);
+    publish_named(p.pub_ch, "other", "ignored", &p.acks);
+    publish_named(p.pub_ch, "target", "wanted-2", &p.acks);
+    assert_true(wait_for(&p.acks, &p.acks.done, 5));
+    assert_true(wait_for(&p.got, &p.got.count, 4));
+    usleep(100000);
+    assert_int_equal(read_locked(&p.got, &p.got.count), 4);
+    assert_int_equal(read_locked(&target, &target.count), 2);
+    assert_string_equal(target.kept[0].name, "target");
+    assert_memory_equal(target.kept[0].data.bytes, "wanted-1", 8);
+    assert_string_equal(target.kept[1].name, "target");
+    assert_memory_equal(target.kept[1].data.bytes, "wanted-2", 8);
+    pair_close(&p);
+    inbox_free(&target);
+}
+
+static void both_clients_publish_and_receive(void **state, bool binary)
+{
+    char name[128];
+    unique_name(name, sizeof name, "subscribe-bidir", binary);
+    ably_realtime *a = client_as(*state, binary, "client-a"), *b = client_as(*state, binary, "client-b");
+    ably_realtime_channel *ch_a = channel(a, name), *ch_b = channel(b, name);
+    inbox got_a, got_b, acks;
+    inbox_init(&got_a);
+    inbox_init(&got_b);
+    inbox_init(&acks);
+    ably_realtime_channel_subscribe(ch_a, NULL, on_message, &got_a, on_result, &acks);
+    ably_realtime_channel_subscribe(ch_b, NULL, on_message, &got_b, on_result, &acks);
+    assert_true(wait_for(&acks, &acks.done, 2));
+    publish_named(ch_a, "from-a", "hello from a", &acks);
+    assert_true(wait_for(&acks, &acks.done, 3));
+    publish_named(ch_b, "from-b", "hello from b", &acks);
+    assert_true(wait_for(&acks, &acks.done, 4));
+    assert_int_equal(acks.failed, 0);
+    assert_true(wait_for(&got_a, &got_a.count, 2));
+    assert_true(wait_for(&got_b, &got_b.count, 2));
+    assert_true(kept_has_name(&got_a, "from-a")); /* its own echo */
+    assert_true(kept_has_name(&got_a, "from-b"));
+    assert_true(kept_has_name(&got_b, "from-a"));
+    assert_true(kept_has_name(&got_b, "from-b"));
+    ably_realtime_destroy(a);
+    ably_realtime_destroy(b);
+    inbox_free(&got_a);
+    inbox_free(&got_b);
+    inbox_free(&acks);
+}
+
 #define BOTH(fn)                                                                                                   \
     static void fn##_json(void **state) { fn(state, false); }                                                      \
     static void fn##_msgpack(void **state) { fn(state, true); }
@@ -580,6 +672,9 @@ BOTH(extras_round_trip)
 BOTH(own_messages_not_echoed)
 BOTH(filtered_subscription_sees_only_matches)
 BOTH(every_publish_callback_called)
+BOTH(subscribe_without_name_gets_all)
+BOTH(subscribe_with_name_gets_only_matches)
+BOTH(both_clients_publish_and_receive)
 BOTH(unidentified_client_publishes_any_client_id)
 BOTH(identified_client_id_applied_by_server)
 BOTH(identified_client_publishes_own_client_id)
@@ -607,6 +702,12 @@ int main(void)
         ABLY_TEST(own_messages_not_echoed_msgpack, "RTL7f"),
         ABLY_TEST(filtered_subscription_sees_only_matches_json, "RTL22 RTL22a RTL22c"),
         ABLY_TEST(filtered_subscription_sees_only_matches_msgpack, "RTL22 RTL22a RTL22c"),
+        ABLY_TEST(subscribe_without_name_gets_all_json, "RTL7 RTL7a"),
+        ABLY_TEST(subscribe_without_name_gets_all_msgpack, "RTL7 RTL7a"),
+        ABLY_TEST(subscribe_with_name_gets_only_matches_json, "RTL7b"),
+        ABLY_TEST(subscribe_with_name_gets_only_matches_msgpack, "RTL7b"),
+        ABLY_TEST(both_clients_publish_and_receive_json, "RTL7"),
+        ABLY_TEST(both_clients_publish_and_receive_msgpack, "RTL7"),
         ABLY_TEST(every_publish_callback_called_json, "RTL6b"),
         ABLY_TEST(every_publish_callback_called_msgpack, "RTL6b"),
         ABLY_TEST(unidentified_client_publishes_any_client_id_json, "RTL6e RTL6e1"),
