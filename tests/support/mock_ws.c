@@ -22,6 +22,7 @@ typedef struct act {
 typedef struct {
     ably_protocol_message pm;
     size_t attempt;
+    ably_buf raw; /* the bytes as sent (JSON text or msgpack) */
 } sent_frame;
 
 struct mock_ws {
@@ -143,6 +144,8 @@ static int t_send(void *inst, uint64_t conn, const void *data, size_t len, bool 
     m->sent = realloc(m->sent, (m->sent_count + 1) * sizeof *m->sent);
     sent_frame *f = &m->sent[m->sent_count];
     f->attempt = i;
+    ably_buf_init(&f->raw);
+    assert_int_equal(ably_buf_append(&f->raw, data, len), 0);
     ably_error err = {0};
     int rc = binary ? ably_protocol_message_from_msgpack(&f->pm, data, len, &err)
                     : ably_protocol_message_from_json(&f->pm, data, len, &err);
@@ -263,8 +266,10 @@ void mock_ws_free(mock_ws *m)
         ably_string_map_clear(&m->attempts[i].query);
     }
     free(m->attempts);
-    for (size_t i = 0; i < m->sent_count; i++)
+    for (size_t i = 0; i < m->sent_count; i++) {
         ably_protocol_message_clear(&m->sent[i].pm);
+        ably_buf_free(&m->sent[i].raw);
+    }
     free(m->sent);
     free(m);
 }
@@ -378,6 +383,13 @@ const ably_protocol_message *mock_ws_sent(const mock_ws *m, size_t i)
 {
     assert_true(i < m->sent_count);
     return &m->sent[i].pm;
+}
+
+const void *mock_ws_sent_raw(const mock_ws *m, size_t i, size_t *len)
+{
+    assert_true(i < m->sent_count);
+    *len = m->sent[i].raw.len;
+    return m->sent[i].raw.data;
 }
 
 size_t mock_ws_sent_attempt(const mock_ws *m, size_t i)

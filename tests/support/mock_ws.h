@@ -98,6 +98,9 @@ const mock_ws_attempt *mock_ws_get_attempt(const mock_ws *m, size_t i);
 const char *mock_ws_query(const mock_ws *m, size_t i, const char *name);
 size_t mock_ws_sent_count(const mock_ws *m);
 const ably_protocol_message *mock_ws_sent(const mock_ws *m, size_t i);
+/* The bytes of sent frame i as they went on the wire (JSON text, or msgpack for
+ * binary clients), to check what a decode cannot show (e.g. absent vs null keys). */
+const void *mock_ws_sent_raw(const mock_ws *m, size_t i, size_t *len);
 size_t mock_ws_sent_attempt(const mock_ws *m, size_t i); /* which attempt carried sent frame i */
 /* The last frame the client sent with this action, or NULL. */
 const ably_protocol_message *mock_ws_last_sent(const mock_ws *m, ably_protocol_message_action action);

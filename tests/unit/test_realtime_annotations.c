@@ -369,6 +369,97 @@ static void annotations_ignored_until_attached(void **state)
     fx_free(&f);
 }
 
+/* RTAN3a: get is RestAnnotations#get (RSAN3b endpoint and params, RSAN3c decoded
+ * page), reached from the realtime channel through the client's REST half. */
+static void get_is_rest_annotations_get(void **state)
+{
+    (void)state;
+    chan_fx f;
+    fx_init(&f);
+    fx_start(&f);
+    ably_realtime_channel *ch = fx_channel(&f, "test-RTAN3", NULL);
+    mock_http_queue_json(f.t.h, 200,
+                         "[{\"id\":\"ann-1\",\"action\":0,\"type\":\"com.example.reaction\",\"name\":\"like\","
+                         "\"clientId\":\"user-1\",\"count\":1,\"data\":\"thumbs-up\",\"serial\":\"ann-serial-1\","
+                         "\"messageSerial\":\"msg-serial-1\",\"timestamp\":1700000000000},"
+                         "{\"id\":\"ann-2\",\"action\":1,\"type\":\"com.example.reaction\",\"name\":\"heart\","
+                         "\"clientId\":\"user-2\",\"serial\":\"ann-serial-2\",\"messageSerial\":\"msg-serial-1\"}]");
+    ably_string_map params = {0};
+    assert_int_equal(ably_string_map_set(&params, "limit", "50"), 0);
+    ably_paginated_result *page = NULL;
+    ably_error err = {0};
+    assert_int_equal(
+        ably_realtime_annotations_get(ably_realtime_channel_annotations(ch), "msg-serial-1", &params, &page, &err), 0);
+    ably_string_map_clear(&params);
+    assert_int_equal(mock_http_count(f.t.h), 1);
+    const mock_request *r = mock_http_request(f.t.h, 0);
+    assert_string_equal(r->method, "GET");
+    assert_string_equal(r->path, "/channels/test-RTAN3/messages/msg-serial-1/annotations");
+    assert_string_equal(mock_request_query(r, "limit"), "50");
+    size_t n;
+    const ably_annotation *a = ably_paginated_result_annotations(page, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(a[0].id, "ann-1");
+    assert_int_equal(a[0].action, ABLY_ANNOTATION_ACTION_ANNOTATION_CREATE);
+    assert_string_equal(a[0].type, "com.example.reaction");
+    assert_string_equal(a[0].name, "like");
+    assert_string_equal(a[0].client_id, "user-1");
+    assert_int_equal(a[0].count, 1);
+    assert_string_equal(a[0].data.bytes, "thumbs-up");
+    assert_string_equal(a[0].message_serial, "msg-serial-1");
+    assert_int_equal(a[0].timestamp, 1700000000000LL);
+    assert_int_equal(a[1].action, ABLY_ANNOTATION_ACTION_ANNOTATION_DELETE);
+    assert_string_equal(a[1].name, "heart");
+    assert_int_equal(mock_ws_attempt_count(f.t.m), 0); /* REST only: no realtime connection needed */
+    ably_paginated_result_free(page);
+    fx_free(&f);
+}
+
+/* RTAN1b: the RTL6c conditions. Queued while CONNECTING (RTL6c2), refused on a
+ * SUSPENDED channel and on a CLOSED connection (RTL6c4). */
+static void publish_follows_message_publish_state_rules(void **state)
+{
+    (void)state;
+    chan_fx f;
+    fx_init(&f);
+    f.auto_attach = false;
+    f.t.o.realtime_request_timeout_ms = 100;
+    fx_start(&f);
+    ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
+    ably_realtime_annotations *an = ably_realtime_channel_annotations(ch);
+    ably_annotation a = reaction("com.example.reaction", "like");
+    op_result queued = {0}, suspended = {0}, closed = {0};
+    ably_connection_connect(f.t.rt);
+    fx_pump(&f);
+    ably_realtime_annotations_publish(an, "msg-serial-1", &a, fx_on_result, &queued);
+    fx_pump(&f);
+    assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION), 0);
+    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
+    fx_pump(&f);
+    assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION), 1);
+    fx_server(&f, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
+    assert_int_equal(queued.calls, 1);
+    assert_int_equal(queued.code, 0);
+    ably_realtime_channel_attach(ch, NULL, NULL);
+    fx_pump(&f);
+    fx_advance(&f, 150); /* no ATTACHED: the attach times out into SUSPENDED */
+    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_SUSPENDED);
+    ably_realtime_annotations_publish(an, "msg-serial-1", &a, fx_on_result, &suspended);
+    fx_pump(&f);
+    assert_int_equal(suspended.calls, 1);
+    assert_true(suspended.code > 0);
+    ably_connection_close(f.t.rt);
+    fx_pump(&f);
+    fx_server(&f, "{\"action\":8}");
+    assert_int_equal(mock_rt_state(&f.t), ABLY_CONN_CLOSED);
+    ably_realtime_annotations_publish(an, "msg-serial-1", &a, fx_on_result, &closed);
+    fx_pump(&f);
+    assert_int_equal(closed.calls, 1);
+    assert_true(closed.code > 0);
+    assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION), 1);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +476,8 @@ int main(void)
         ABLY_TEST(warns_when_mode_not_granted, "RTAN4e"),
         ABLY_TEST(no_warning_without_attach_on_subscribe, "RTAN4e1"),
         ABLY_TEST(annotations_ignored_until_attached, "RTAN4b"),
+        ABLY_TEST(get_is_rest_annotations_get, "RTAN3 RTAN3a"),
+        ABLY_TEST(publish_follows_message_publish_state_rules, "RTAN1b"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

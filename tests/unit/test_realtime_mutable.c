@@ -199,6 +199,37 @@ static void serial_is_required(void **state)
     fx_free(&f);
 }
 
+/* RTL32e, TR4q: params travel as the ProtocolMessage's params object, on the wire. */
+static void params_travel_in_protocol_message_params(void **state)
+{
+    (void)state;
+    chan_fx f;
+    fx_init(&f);
+    f.t.o.use_binary_protocol = false; /* to read the wire text */
+    fx_start(&f);
+    fx_connect(&f);
+    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
+    fx_attach(&f, ch);
+    ably_message m = original();
+    ably_string_map params = {0};
+    ably_string_map_set(&params, "key1", "value1");
+    ably_string_map_set(&params, "key2", "value2");
+    ably_realtime_channel_update_message(ch, &m, NULL, &params, NULL, NULL);
+    ably_string_map_clear(&params);
+    fx_pump(&f);
+    size_t last = mock_ws_sent_count(f.t.m) - 1;
+    const ably_protocol_message *pm = mock_ws_sent(f.t.m, last);
+    assert_int_equal(pm->action, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
+    assert_string_equal(ably_string_map_get(&pm->params, "key1"), "value1");
+    assert_string_equal(ably_string_map_get(&pm->params, "key2"), "value2");
+    size_t len;
+    const char *raw = mock_ws_sent_raw(f.t.m, last, &len);
+    char *text = strndup(raw, len);
+    assert_non_null(strstr(text, "\"params\":{\"key1\":\"value1\",\"key2\":\"value2\"}"));
+    free(text);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +241,7 @@ int main(void)
         ABLY_TEST(ack_gives_version_serial, "RTL32d"),
         ABLY_TEST(nack_gives_error, "RTL32d"),
         ABLY_TEST(serial_is_required, "RTL32a"),
+        ABLY_TEST(params_travel_in_protocol_message_params, "RTL32e TR4q"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,20 +210,43 @@ void ably_realtime_channel_set_options(ably_realtime_channel *ch, const ably_rea
 /* RTL6: publishes. cb (may be NULL) runs on ACK (err NULL) or NACK / failure (RTL6c4),
  * with the ACK's result for this message when it carried one (serials), else NULL.
  * Fails at once with 90001 when the channel is SUSPENDED or FAILED, 40009 when the
- * messages exceed maxMessageSize, 40013 for data that cannot be encoded. Messages are
+ * messages exceed maxMessageSize, 40013 for data that cannot be encoded, 40012 when a
+ * message's clientId is not this identified client's (RTL6g3; a message without one is
+ * sent as is and the server applies the client's, RTL6g1). Messages are
  * copied before the call returns; encoding (and encryption) happens on the loop. */
 typedef void (*ably_publish_fn)(void *ctx, const ably_error *err, const ably_publish_result *res);
 void ably_realtime_channel_publish(ably_realtime_channel *ch, const char *name, const ably_data *data,
                                    ably_publish_fn cb, void *ctx);
 void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const ably_message *messages, size_t count,
                                             ably_publish_fn cb, void *ctx);
+/* RTL6k: the same with params sent in the frame's ProtocolMessage.params (TR4q;
+ * values are strings: stringify numbers and booleans as "true" / "false", RTC1f).
+ * params may be NULL; copied before the call returns. */
+void ably_realtime_channel_publish_messages_params(ably_realtime_channel *ch, const ably_message *messages,
+                                                   size_t count, const ably_string_map *params, ably_publish_fn cb,
+                                                   void *ctx);
 
 /* RTL7: subscribes fn to messages called `name` (NULL: every message). Unless the
  * options say no_attach_on_subscribe, attaches the channel when INITIALIZED, DETACHING
  * or DETACHED (RTL7g) and reports that attach through attach_cb (may be NULL; called
- * at once with NULL when no attach was needed). Returns the listener id (never 0). */
+ * at once with NULL when no attach was needed). Once the channel is ATTACHED (at once, or
+ * when that attach completes), a warning is logged, at most once per attachment, when
+ * the server did not grant the SUBSCRIBE mode (RTL7i2: no strictMode here, so the
+ * subscribe itself still succeeds). Returns the listener id (never 0). */
 uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *name, ably_message_listener fn,
                                          void *ctx, ably_channel_result_fn attach_cb, void *attach_ctx);
+/* RTL22, MFI1: subscribes fn to the messages that meet every criterion the filter sets
+ * (RTL22c; ably_message_filter from ably/gen/types.h, MFI2): name (MFI2d), clientId
+ * (MFI2e), extras.ref.timeserial (MFI2b), extras.ref.type (MFI2c) and, with has_is_ref,
+ * whether extras.ref is present (MFI2a; is_ref false: only messages without it,
+ * RTL22b). NULL fields match anything; a NULL filter matches every message. The filter
+ * is copied before the call returns. Attaches like ably_realtime_channel_subscribe
+ * (RTL7g). Remove it with ably_realtime_channel_unsubscribe (by the returned id) or
+ * _unsubscribe_all; _unsubscribe_name does not touch filtered listeners. Returns the
+ * listener id, 0 when fn is NULL or out of memory. Any thread. */
+uint64_t ably_realtime_channel_subscribe_filter(ably_realtime_channel *ch, const ably_message_filter *filter,
+                                                ably_message_listener fn, void *ctx, ably_channel_result_fn attach_cb,
+                                                void *attach_ctx);
 /* RTL8: by id (RTL8a), every listener of one name (RTL8b), or everything (RTL8c). */
 void ably_realtime_channel_unsubscribe(ably_realtime_channel *ch, uint64_t listener_id);
 void ably_realtime_channel_unsubscribe_name(ably_realtime_channel *ch, const char *name);

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ably/gen/errors.h"
 #include "ably/payload.h"
 #include "realtime/channels_internal.h"
+#include "rest/auth_internal.h"
 #include "rest/channel_internal.h"
 #include "rest/rest_core.h"
 #include "rest/rest_internal.h"
@@ -911,6 +914,7 @@ typedef struct {
     size_t count;
     ably_publish_fn cb;
     void *ctx;
+    ably_string_map params; /* owned: ProtocolMessage.params (RTL6k) */
 } publish_cmd;
 
 static void free_messages(ably_message *msgs, size_t count)
@@ -924,6 +928,7 @@ static void publish_cmd_free(void *arg)
 {
     publish_cmd *c = arg;
     free_messages(c->msgs, c->count);
+    ably_string_map_clear(&c->params);
     free(c);
 }
 
@@ -936,6 +941,20 @@ static void fail_publish(publish_cmd *c, int code, int status, const char *msg)
     ably_error_clear(&e);
 }
 
+/* RTL6g3: an identified client (not a wildcard one) may only publish messages with
+ * no clientId or its own. Until the clientId is known (RTL6g4, e.g. before a token
+ * arrived) nothing is rejected here: the server has the last word. */
+static bool has_foreign_client_id(ably_realtime *rt, const publish_cmd *c)
+{
+    const char *own = ably_auth_client_id(ably_rest_auth_state(rt->rest));
+    if (!own || strcmp(own, "*") == 0)
+        return false;
+    for (size_t i = 0; i < c->count; i++)
+        if (c->msgs[i].client_id && strcmp(c->msgs[i].client_id, own) != 0)
+            return true;
+    return false;
+}
+
 static void run_publish(ably_realtime *rt, void *arg)
 {
     publish_cmd *c = arg;
@@ -943,6 +962,12 @@ static void run_publish(ably_realtime *rt, void *arg)
     if (ch->state == ABLY_CHANNEL_SUSPENDED || ch->state == ABLY_CHANNEL_FAILED) { /* RTL6c4 */
         fail_publish(c, ABLY_ERR_CHANNEL_OPERATION_FAILED_INVALID_CHANNEL_STATE, 400,
                      "cannot publish on a SUSPENDED or FAILED channel");
+        publish_cmd_free(c);
+        return;
+    }
+    if (has_foreign_client_id(rt, c)) {
+        fail_publish(c, ABLY_ERR_INVALID_CLIENT_ID, 400,
+                     "a message's clientId differs from this client's clientId (RTL6g3)");
         publish_cmd_free(c);
         return;
     }
@@ -972,18 +997,29 @@ static void run_publish(ably_realtime *rt, void *arg)
     pm.has_action = true;
     pm.messages = c->msgs; /* handed over: no copy */
     pm.messages_count = c->count;
+    pm.params = c->params; /* handed over too (TR4q) */
     ably_publish_fn cb = c->cb;
     void *ctx = c->ctx;
     free(c);
     ably_ch_send_tracked(ch, &pm, cb, NULL, ctx);
 }
 
-void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const ably_message *messages, size_t count,
-                                            ably_publish_fn cb, void *ctx)
+static int copy_string_map(ably_string_map *dst, const ably_string_map *src)
+{
+    for (size_t i = 0; src && i < src->count; i++)
+        if (ably_string_map_set(dst, src->items[i].key, src->items[i].value) != 0)
+            return -1;
+    return 0;
+}
+
+void ably_realtime_channel_publish_messages_params(ably_realtime_channel *ch, const ably_message *messages,
+                                                   size_t count, const ably_string_map *params, ably_publish_fn cb,
+                                                   void *ctx)
 {
     publish_cmd *c = calloc(1, sizeof *c);
     ably_message *copy = count ? calloc(count, sizeof *copy) : NULL;
-    bool ok = c && (copy || !count);
+    ably_string_map params_copy = {0};
+    bool ok = c && (copy || !count) && copy_string_map(&params_copy, params) == 0;
     for (size_t i = 0; ok && i < count; i++) {
         ok = ably_message_copy(&copy[i], &messages[i], NULL) == 0;
         if (!ok)
@@ -991,6 +1027,7 @@ void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const abl
     }
     if (!ok) {
         free_messages(copy, count);
+        ably_string_map_clear(&params_copy);
         free(c);
         if (cb) {
             ably_error e;
@@ -1000,8 +1037,14 @@ void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const abl
         }
         return;
     }
-    *c = (publish_cmd){ch, copy, count, cb, ctx};
+    *c = (publish_cmd){ch, copy, count, cb, ctx, params_copy};
     ably_rt_post(ch->rt, run_publish, publish_cmd_free, c);
+}
+
+void ably_realtime_channel_publish_messages(ably_realtime_channel *ch, const ably_message *messages, size_t count,
+                                            ably_publish_fn cb, void *ctx)
+{
+    ably_realtime_channel_publish_messages_params(ch, messages, count, NULL, cb, ctx);
 }
 
 void ably_realtime_channel_publish(ably_realtime_channel *ch, const char *name, const ably_data *data,
@@ -1075,6 +1118,58 @@ void ably_ch_post_implicit_attach(ably_realtime_channel *ch, ably_channel_result
     ably_rt_post(ch->rt, run_implicit_attach, free, c);
 }
 
+/* ---- RTL7i: the SUBSCRIBE mode check (strictMode is not offered: RTL7i2 applies) ---- */
+
+static bool has_message_listeners(ably_realtime_channel *ch)
+{
+    pthread_mutex_lock(&ch->msg_em.mu);
+    bool any = false;
+    for (size_t i = 0; i < ch->msg_em.count && !any; i++)
+        any = !ch->msg_em.items[i].removed;
+    pthread_mutex_unlock(&ch->msg_em.mu);
+    return any;
+}
+
+/* [loop] The mode set checked is the one the server granted (RTL4m). Only while
+ * ATTACHED (RTL7i3), and once per attachment (RTL7i2). */
+static void check_subscribe_mode(ably_realtime_channel *ch)
+{
+    if (ch->state != ABLY_CHANNEL_ATTACHED || (ch->modes & ABLY_CHANNEL_MODE_SUBSCRIBE) ||
+        ch->subscribe_mode_warned || !has_message_listeners(ch))
+        return;
+    ch->subscribe_mode_warned = true;
+    ably_log(ch->rt->log, ABLY_LOG_WARN, NULL,
+             "channel %s: message listeners will get nothing: the SUBSCRIBE channel mode was not granted "
+             "(request it in the channel options' modes)",
+             ch->name);
+}
+
+/* Completion of an implicit attach is the channel reaching ATTACHED; leaving
+ * ATTACHED ends the attachment, so the next one may warn again. */
+static void mode_check_on_state(void *ctx, const ably_channel_state_change *c)
+{
+    ably_realtime_channel *ch = ctx;
+    if (c->current != ABLY_CHANNEL_ATTACHED)
+        ch->subscribe_mode_warned = false;
+    else if (c->event == ABLY_CHANNEL_EVENT_ATTACHED)
+        check_subscribe_mode(ch);
+}
+
+static void run_mode_check(ably_realtime *rt, void *arg)
+{
+    (void)rt;
+    check_subscribe_mode(arg); /* already ATTACHED: at once */
+}
+
+/* After a listener was added: registers the state hook once, then checks on the
+ * loop, behind the implicit attach posted before it. */
+static void post_mode_check(ably_realtime_channel *ch)
+{
+    if (!__atomic_exchange_n(&ch->mode_check_on, true, __ATOMIC_ACQ_REL))
+        ably_realtime_channel_on(ch, ABLY_CHANNEL_EVENT_ANY, mode_check_on_state, ch);
+    ably_rt_post(ch->rt, run_mode_check, NULL, ch);
+}
+
 uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *name, ably_message_listener fn,
                                          void *ctx, ably_channel_result_fn attach_cb, void *attach_ctx)
 {
@@ -1082,8 +1177,89 @@ uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *
     if (name && (ev = intern_name(ch, name)) < 0)
         return 0;
     uint64_t id = ably_emitter_add(&ch->msg_em, ev, (ably_generic_fn)fn, ctx, false);
-    if (id) /* RTL7g: the listener is registered whatever the attach does */
+    if (id) { /* RTL7g: the listener is registered whatever the attach does */
         ably_ch_post_implicit_attach(ch, attach_cb, attach_ctx);
+        post_mode_check(ch);
+    }
+    return id;
+}
+
+/* ---- filtered subscriptions (RTL22, MFI) ---- */
+
+typedef struct {
+    ably_message_filter filter; /* owned copy */
+    ably_message_listener fn;
+    void *ctx;
+} filtered_listener;
+
+static void filtered_listener_free(void *arg)
+{
+    filtered_listener *f = arg;
+    ably_message_filter_clear(&f->filter);
+    free(f);
+}
+
+static bool same_or_unset(const char *want, const char *have)
+{
+    return !want || (have && strcmp(want, have) == 0);
+}
+
+/* MFI2a-c: the extras.ref conditions; extras is only parsed when a filter asks. */
+static bool ref_matches(const ably_message_filter *f, const char *extras)
+{
+    if (!f->has_is_ref && !f->ref_timeserial && !f->ref_type)
+        return true;
+    cJSON *root = extras ? cJSON_Parse(extras) : NULL;
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(root, "ref");
+    bool has_ref = cJSON_IsObject(ref);
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ref, "timeserial");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(ref, "type");
+    bool ok = (!f->has_is_ref || f->is_ref == has_ref) &&
+              same_or_unset(f->ref_timeserial, cJSON_IsString(ts) ? ts->valuestring : NULL) &&
+              same_or_unset(f->ref_type, cJSON_IsString(type) ? type->valuestring : NULL);
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* RTL22c: every criterion given must hold. */
+static bool filter_matches(const ably_message_filter *f, const ably_message *m)
+{
+    return same_or_unset(f->name, m->name) && same_or_unset(f->client_id, m->client_id) &&
+           ref_matches(f, m->extras);
+}
+
+/* Registered as an "all messages" listener; ctx is its filtered_listener. */
+static void deliver_if_matching(void *ctx, const ably_message *m)
+{
+    filtered_listener *f = ctx;
+    if (filter_matches(&f->filter, m))
+        f->fn(f->ctx, m);
+}
+
+uint64_t ably_realtime_channel_subscribe_filter(ably_realtime_channel *ch, const ably_message_filter *filter,
+                                                ably_message_listener fn, void *ctx, ably_channel_result_fn attach_cb,
+                                                void *attach_ctx)
+{
+    if (!fn)
+        return 0;
+    filtered_listener *f = calloc(1, sizeof *f);
+    if (!f)
+        return 0;
+    ably_error err;
+    ably_error_init(&err);
+    if (filter && ably_message_filter_copy(&f->filter, filter, &err) != 0) {
+        ably_error_clear(&err);
+        filtered_listener_free(f);
+        return 0;
+    }
+    f->fn = fn;
+    f->ctx = ctx;
+    uint64_t id = ably_emitter_add_owned(&ch->msg_em, ABLY_EMITTER_ANY, (ably_generic_fn)deliver_if_matching, f,
+                                         filtered_listener_free);
+    if (id) { /* RTL7g and RTL7i apply to filtered subscriptions too */
+        ably_ch_post_implicit_attach(ch, attach_cb, attach_ctx);
+        post_mode_check(ch);
+    }
     return id;
 }
 

@@ -13,13 +13,17 @@ void ably_emitter_init(ably_emitter *em)
 
 void ably_emitter_free(ably_emitter *em)
 {
+    for (size_t i = 0; i < em->count; i++)
+        if (em->items[i].free_ctx)
+            em->items[i].free_ctx(em->items[i].ctx);
     free(em->items);
     em->items = NULL;
     em->count = em->cap = 0;
     pthread_mutex_destroy(&em->mu);
 }
 
-uint64_t ably_emitter_add(ably_emitter *em, int event, ably_generic_fn fn, void *ctx, bool once)
+static uint64_t add_listener(ably_emitter *em, int event, ably_generic_fn fn, void *ctx, bool once,
+                             void (*free_ctx)(void *ctx))
 {
     if (!fn)
         return 0;
@@ -35,8 +39,22 @@ uint64_t ably_emitter_add(ably_emitter *em, int event, ably_generic_fn fn, void 
         em->cap = cap;
     }
     uint64_t id = em->next_id++;
-    em->items[em->count++] = (ably_listener){id, event, fn, ctx, once, false};
+    em->items[em->count++] = (ably_listener){id, event, fn, ctx, once, false, free_ctx};
     pthread_mutex_unlock(&em->mu);
+    return id;
+}
+
+uint64_t ably_emitter_add(ably_emitter *em, int event, ably_generic_fn fn, void *ctx, bool once)
+{
+    return add_listener(em, event, fn, ctx, once, NULL);
+}
+
+uint64_t ably_emitter_add_owned(ably_emitter *em, int event, ably_generic_fn fn, void *ctx,
+                                void (*free_ctx)(void *ctx))
+{
+    uint64_t id = add_listener(em, event, fn, ctx, false, free_ctx);
+    if (!id && free_ctx)
+        free_ctx(ctx);
     return id;
 }
 
@@ -49,6 +67,8 @@ static void compact_locked(ably_emitter *em)
     for (size_t r = 0; r < em->count; r++)
         if (!em->items[r].removed)
             em->items[w++] = em->items[r];
+        else if (em->items[r].free_ctx)
+            em->items[r].free_ctx(em->items[r].ctx); /* plain free: no user code under the lock */
     em->count = w;
 }
 

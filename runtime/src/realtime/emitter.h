@@ -29,6 +29,7 @@ typedef struct {
     void *ctx;
     bool once;
     bool removed;
+    void (*free_ctx)(void *ctx); /* owned ctx: freed once the entry is dropped */
 } ably_listener;
 
 typedef struct {
@@ -46,6 +47,11 @@ void ably_emitter_init(ably_emitter *em);
 void ably_emitter_free(ably_emitter *em);
 /* Returns the new listener's id (> 0), or 0 when out of memory. */
 uint64_t ably_emitter_add(ably_emitter *em, int event, ably_generic_fn fn, void *ctx, bool once);
+/* Like ably_emitter_add, but ctx belongs to the emitter: free_ctx(ctx) runs when the
+ * listener is dropped, which only happens while no emission is running (so never
+ * under a listener's feet), or from ably_emitter_free. On failure ctx is freed. */
+uint64_t ably_emitter_add_owned(ably_emitter *em, int event, ably_generic_fn fn, void *ctx,
+                                void (*free_ctx)(void *ctx));
 /* Returns true when the listener was registered and had not yet been removed (or fired,
  * for a once listener). */
 bool ably_emitter_remove(ably_emitter *em, uint64_t id);
