@@ -253,6 +253,8 @@ static void resolve_waiters(ably_realtime_channel *ch, ably_channel_state state,
 
 /* ---- state changes (RTL2) ---- */
 
+static void subscribe_mode_on_state(ably_realtime_channel *ch, const ably_channel_state_change *c);
+
 static void invoke_state_listener(ably_generic_fn fn, void *ctx, const void *arg)
 {
     ((ably_channel_listener)fn)(ctx, arg);
@@ -265,6 +267,9 @@ static void emit(ably_realtime_channel *ch, ably_channel_state prev, ably_channe
     ably_presence_on_channel_state(&ch->presence, &c, has_presence);
     if (ev == ABLY_CHANNEL_EVENT_ATTACHED)
         ably_annotations_on_attached(ch);
+    /* Called here, not as listeners on state_em: the application may remove every
+     * listener there (RTC10). */
+    subscribe_mode_on_state(ch, &c);
     ably_emitter_emit(&ch->state_em, (int)ev, invoke_state_listener, &c);
 }
 
@@ -1146,9 +1151,8 @@ static void check_subscribe_mode(ably_realtime_channel *ch)
 
 /* Completion of an implicit attach is the channel reaching ATTACHED; leaving
  * ATTACHED ends the attachment, so the next one may warn again. */
-static void mode_check_on_state(void *ctx, const ably_channel_state_change *c)
+static void subscribe_mode_on_state(ably_realtime_channel *ch, const ably_channel_state_change *c)
 {
-    ably_realtime_channel *ch = ctx;
     if (c->current != ABLY_CHANNEL_ATTACHED)
         ch->subscribe_mode_warned = false;
     else if (c->event == ABLY_CHANNEL_EVENT_ATTACHED)
@@ -1161,12 +1165,10 @@ static void run_mode_check(ably_realtime *rt, void *arg)
     check_subscribe_mode(arg); /* already ATTACHED: at once */
 }
 
-/* After a listener was added: registers the state hook once, then checks on the
- * loop, behind the implicit attach posted before it. */
+/* After a listener was added: checks on the loop, behind the implicit attach posted
+ * before it (later attachments are checked from emit). */
 static void post_mode_check(ably_realtime_channel *ch)
 {
-    if (!__atomic_exchange_n(&ch->mode_check_on, true, __ATOMIC_ACQ_REL))
-        ably_realtime_channel_on(ch, ABLY_CHANNEL_EVENT_ANY, mode_check_on_state, ch);
     ably_rt_post(ch->rt, run_mode_check, NULL, ch);
 }
 

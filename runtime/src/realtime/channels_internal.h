@@ -77,7 +77,6 @@ struct ably_realtime_channel {
     ably_emitter msg_em;           /* events: index into names (ABLY_EMITTER_ANY: all) */
     char **names;                  /* [mu] interned subscription names */
     size_t names_count, names_cap;
-    bool mode_check_on;            /* [atomic] the RTL7i state listener is registered */
     bool subscribe_mode_warned;    /* [loop] RTL7i2: already warned during this attachment */
 
     ably_realtime_presence presence;
