@@ -192,7 +192,7 @@ static void on_log(void *ctx, ably_log_level level, const char *line, const ably
 {
     (void)context;
     log_rec *r = ctx;
-    if (level == ABLY_LOG_WARN && strstr(line, "presence_subscribe"))
+    if (level == ABLY_LOG_ERROR && strstr(line, "presence_subscribe"))
         r->warnings++;
 }
 

@@ -565,7 +565,7 @@ static void on_log(void *ctx, ably_log_level level, const char *line, const ably
 {
     (void)context;
     log_rec *r = ctx;
-    if (level == ABLY_LOG_WARN && strstr(line, "SUBSCRIBE channel mode"))
+    if (level == ABLY_LOG_ERROR && strstr(line, "without the subscribe mode"))
         __atomic_fetch_add(&r->warnings, 1, __ATOMIC_RELAXED);
 }
 

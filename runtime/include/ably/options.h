@@ -115,6 +115,12 @@ typedef struct ably_client_options {
      * ably_vcdiff_builtin_decoder() (ably/vcdiff.h). Borrowed: must outlive the
      * client. NULL: a delta message fails its channel with 40019. */
     const struct ably_vcdiff_decoder *vcdiff_decoder;
+    /* strictMode (TO3r), default false. Operations that have no effect in the
+     * client's state but historically succeed fail instead with the spec's error
+     * (TO3r1): subscribe on a channel attached without the SUBSCRIBE mode (90009,
+     * RTL7i1), presence get without PRESENCE_SUBSCRIBE (91008, RTP11f1). When false
+     * they succeed and the failure is logged at ERROR (TO3r2). */
+    bool strict_mode;
 
     /* --- logging (TO3b, TO3c) --- */
     ably_log_level log_level;               /* default ABLY_LOG_WARN (RSC2) */

@@ -230,9 +230,10 @@ void ably_realtime_channel_publish_messages_params(ably_realtime_channel *ch, co
  * options say no_attach_on_subscribe, attaches the channel when INITIALIZED, DETACHING
  * or DETACHED (RTL7g) and reports that attach through attach_cb (may be NULL; called
  * at once with NULL when no attach was needed). Once the channel is ATTACHED (at once, or
- * when that attach completes), a warning is logged, at most once per attachment, when
- * the server did not grant the SUBSCRIBE mode (RTL7i2: no strictMode here, so the
- * subscribe itself still succeeds). Returns the listener id (never 0). */
+ * when that attach completes), if the server did not grant the SUBSCRIBE mode: with
+ * ClientOptions.strict_mode, attach_cb gets 90009 (RTL7i1; the listener stays
+ * registered); without, the subscribe succeeds and an error is logged, at most once per
+ * attachment (RTL7i2, TO3r2). Returns the listener id (never 0). */
 uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *name, ably_message_listener fn,
                                          void *ctx, ably_channel_result_fn attach_cb, void *attach_ctx);
 /* RTL22, MFI1: subscribes fn to the messages that meet every criterion the filter sets

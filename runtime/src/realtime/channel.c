@@ -1123,7 +1123,11 @@ void ably_ch_post_implicit_attach(ably_realtime_channel *ch, ably_channel_result
     ably_rt_post(ch->rt, run_implicit_attach, free, c);
 }
 
-/* ---- RTL7i: the SUBSCRIBE mode check (strictMode is not offered: RTL7i2 applies) ---- */
+/* ---- RTL7i: the SUBSCRIBE mode check, with strictMode (TO3r) ---- */
+
+#define SUBSCRIBE_MODE_MISSING                                                                           \
+    "the channel is attached without the subscribe mode, so the server will not deliver messages to "    \
+    "its listeners (request the mode in the channel options)"
 
 static bool has_message_listeners(ably_realtime_channel *ch)
 {
@@ -1143,10 +1147,45 @@ static void check_subscribe_mode(ably_realtime_channel *ch)
         ch->subscribe_mode_warned || !has_message_listeners(ch))
         return;
     ch->subscribe_mode_warned = true;
-    ably_log(ch->rt->log, ABLY_LOG_WARN, NULL,
-             "channel %s: message listeners will get nothing: the SUBSCRIBE channel mode was not granted "
-             "(request it in the channel options' modes)",
-             ch->name);
+    bool strict = ably_rest_options(ch->rt->rest)->strict_mode; /* then the subscribe failed too (RTL7i1) */
+    ably_log(ch->rt->log, ABLY_LOG_ERROR, NULL, "channel %s: %s (90009)%s", ch->name, SUBSCRIBE_MODE_MISSING,
+             strict ? "" : "; with strictMode set, subscribe fails with this error (TO3r2)");
+}
+
+/* RTL7i1: the result of a subscribe under strictMode, given the implicit attach's. */
+typedef struct {
+    ably_realtime_channel *ch;
+    ably_channel_result_fn cb;
+    void *ctx;
+} strict_subscribe;
+
+static void finish_strict_subscribe(void *arg, const ably_error *err)
+{
+    strict_subscribe *s = arg;
+    ably_realtime_channel *ch = s->ch;
+    if (!err && ch->state == ABLY_CHANNEL_ATTACHED && !(ch->modes & ABLY_CHANNEL_MODE_SUBSCRIBE)) {
+        ably_error e;
+        ably_error_init(&e);
+        ably_ch_make_error(&e, ABLY_ERR_SUBSCRIBE_MODE_NOT_ENABLED, 400, SUBSCRIBE_MODE_MISSING);
+        s->cb(s->ctx, &e);
+        ably_error_clear(&e);
+    } else {
+        s->cb(s->ctx, err);
+    }
+    free(s);
+}
+
+/* The implicit attach of a subscribe (RTL7g); under strictMode its callback also
+ * reports a missing SUBSCRIBE mode (RTL7i1; the listener stays registered). */
+static void post_subscribe_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx)
+{
+    strict_subscribe *s = NULL;
+    if (cb && ably_rest_options(ch->rt->rest)->strict_mode && (s = malloc(sizeof *s)) != NULL) {
+        *s = (strict_subscribe){ch, cb, ctx};
+        ably_ch_post_implicit_attach(ch, finish_strict_subscribe, s);
+        return;
+    }
+    ably_ch_post_implicit_attach(ch, cb, ctx);
 }
 
 /* Completion of an implicit attach is the channel reaching ATTACHED; leaving
@@ -1180,7 +1219,7 @@ uint64_t ably_realtime_channel_subscribe(ably_realtime_channel *ch, const char *
         return 0;
     uint64_t id = ably_emitter_add(&ch->msg_em, ev, (ably_generic_fn)fn, ctx, false);
     if (id) { /* RTL7g: the listener is registered whatever the attach does */
-        ably_ch_post_implicit_attach(ch, attach_cb, attach_ctx);
+        post_subscribe_attach(ch, attach_cb, attach_ctx);
         post_mode_check(ch);
     }
     return id;
@@ -1259,7 +1298,7 @@ uint64_t ably_realtime_channel_subscribe_filter(ably_realtime_channel *ch, const
     uint64_t id = ably_emitter_add_owned(&ch->msg_em, ABLY_EMITTER_ANY, (ably_generic_fn)deliver_if_matching, f,
                                          filtered_listener_free);
     if (id) { /* RTL7g and RTL7i apply to filtered subscriptions too */
-        ably_ch_post_implicit_attach(ch, attach_cb, attach_ctx);
+        post_subscribe_attach(ch, attach_cb, attach_ctx);
         post_mode_check(ch);
     }
     return id;

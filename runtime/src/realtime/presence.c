@@ -106,23 +106,36 @@ static bool matches(const ably_presence_message *m, const char *client_id, const
            (!connection_id || same_str(m->connection_id, connection_id));
 }
 
-/* RTP11f, RTP11f2 (no strict mode here): an attached channel without the
- * PRESENCE_SUBSCRIBE mode never receives the members, so get's answer cannot be right.
- * A server that reported no modes at all is not second-guessed. */
-static void warn_without_presence_subscribe(ably_realtime_presence *p)
+/* RTP11f: an attached channel without the PRESENCE_SUBSCRIBE mode never receives the
+ * members, so get's answer cannot be right. A server that reported no modes at all is
+ * not second-guessed. Logs the failure (TO3r2) and says whether get must fail
+ * (strictMode, RTP11f1) rather than answer anyway (RTP11f2). */
+#define PRESENCE_SUBSCRIBE_MISSING                                                                        \
+    "the channel is attached without the presence_subscribe mode, so its members have not been "        \
+    "delivered to this client"
+
+static bool get_must_fail_for_mode(ably_realtime_presence *p)
 {
     ably_realtime_channel *ch = p->ch;
-    if (ch->state == ABLY_CHANNEL_ATTACHED && ch->modes && !(ch->modes & ABLY_CHANNEL_MODE_PRESENCE_SUBSCRIBE))
-        ably_log(ch->rt->log, ABLY_LOG_WARN, NULL,
-                 "presence get on channel %s: attached without the presence_subscribe mode, so no members "
-                 "are delivered to this client",
-                 ch->name);
+    if (ch->state != ABLY_CHANNEL_ATTACHED || !ch->modes || (ch->modes & ABLY_CHANNEL_MODE_PRESENCE_SUBSCRIBE))
+        return false;
+    bool strict = ably_rest_options(ch->rt->rest)->strict_mode;
+    ably_log(ch->rt->log, ABLY_LOG_ERROR, NULL, "presence get on channel %s: %s (91008)%s", ch->name,
+             PRESENCE_SUBSCRIBE_MISSING, strict ? "" : "; with strictMode set, get fails with this error (TO3r2)");
+    return strict;
 }
 
 static void answer_get(ably_realtime_presence *p, const char *client_id, const char *connection_id,
                        ably_presence_get_fn cb, void *ctx)
 {
-    warn_without_presence_subscribe(p);
+    if (get_must_fail_for_mode(p)) {
+        ably_error e;
+        ably_error_init(&e);
+        ably_ch_make_error(&e, ABLY_ERR_PRESENCE_SUBSCRIBE_MODE_NOT_ENABLED, 400, PRESENCE_SUBSCRIBE_MISSING);
+        cb(ctx, &e, NULL, 0);
+        ably_error_clear(&e);
+        return;
+    }
     /* shallow copies: the members stay owned by the map during the callback */
     ably_presence_message *out = p->members.count ? malloc(p->members.count * sizeof *out) : NULL;
     size_t n = 0;
