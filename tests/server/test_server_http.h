@@ -178,6 +178,52 @@ static inline srv_resp srv_post_json(const sandbox_env *env, const char *path, c
     return srv_do(env, &r);
 }
 
+/* Key i of the test app as Basic auth "keyName:secret" (test-app-setup.json's keys). */
+static inline const char *srv_key(const sandbox_env *env, size_t i)
+{
+    return sandbox_env_key(env, i)->key_str;
+}
+
+/* Publishes {"name":"greeting","data":"hello"} on `channel` with key 0 (201 required)
+ * and copies the message's serial into out. */
+static inline void srv_publish_serial(const sandbox_env *env, const char *channel, char *out, size_t cap)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/channels/%s/messages", channel);
+    srv_resp r = srv_post_json(env, path, "{\"name\":\"greeting\",\"data\":\"hello\"}", srv_key(env, 0));
+    assert_int_equal(r.status, 201);
+    cJSON *o = srv_json(&r);
+    snprintf(out, cap, "%s", cJSON_GetArrayItem(cJSON_GetObjectItem(o, "serials"), 0)->valuestring);
+    cJSON_Delete(o);
+    srv_resp_free(&r);
+}
+
+/* A request that must be refused with `status` and Ably error `code` (assert_ably_error). */
+typedef struct {
+    const char *path;
+    const char *json; /* NULL: a GET; else POSTed as application/json */
+    int key;          /* key index, -1: no credentials */
+    long status;
+    int code;
+} srv_refusal;
+
+static inline void srv_assert_refusals(const sandbox_env *env, const srv_refusal *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *auth = list[i].key >= 0 ? srv_key(env, (size_t)list[i].key) : NULL;
+        srv_resp r = list[i].json ? srv_post_json(env, list[i].path, list[i].json, auth)
+                                  : srv_get(env, list[i].path, auth);
+        assert_ably_error(&r, list[i].status, list[i].code);
+        srv_resp_free(&r);
+    }
+}
+
+#define SRV_ASSERT_REFUSALS(env, ...)                                                     \
+    do {                                                                                  \
+        const srv_refusal refusals_[] = { __VA_ARGS__ };                                  \
+        srv_assert_refusals((env), refusals_, sizeof refusals_ / sizeof refusals_[0]);    \
+    } while (0)
+
 /* A fresh channel name per call, so tests never share state. */
 static inline const char *srv_unique_channel(const char *prefix)
 {

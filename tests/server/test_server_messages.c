@@ -302,11 +302,6 @@ static void publish_body_errors(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,5 +318,5 @@ int main(void)
         ABLY_TEST(msgpack_binary_round_trips, "G1 RSL1 RSL2"),
         ABLY_TEST(publish_body_errors, "RSL1"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -5,14 +5,9 @@
 #define FIXTURES "persisted:presence_fixtures"
 #define FIXTURE_COUNT 6
 
-static const char *key(const sandbox_env *env, size_t i)
-{
-    return sandbox_env_key(env, i)->key_str;
-}
-
 static cJSON *get_items(const sandbox_env *env, const char *path, size_t key_index, srv_resp *keep)
 {
-    srv_resp r = srv_get(env, path, key(env, key_index));
+    srv_resp r = srv_get(env, path, srv_key(env, key_index));
     assert_int_equal(r.status, 200);
     cJSON *items = srv_json(&r);
     assert_non_null(items);
@@ -102,7 +97,7 @@ static void presence_get_filters_and_pages(void **state)
 static void presence_get_rejects_bad_limit(void **state)
 {
     sandbox_env *env = *state;
-    srv_resp r = srv_get(env, "/channels/" FIXTURES "/presence?limit=0", key(env, 0));
+    srv_resp r = srv_get(env, "/channels/" FIXTURES "/presence?limit=0", srv_key(env, 0));
     assert_ably_error(&r, 400, 40003);
     srv_resp_free(&r);
 }
@@ -111,7 +106,7 @@ static void presence_needs_subscribe_capability(void **state)
 {
     sandbox_env *env = *state;
     /* keys[1] may only subscribe on cansubscribe:* channels. */
-    srv_resp r = srv_get(env, "/channels/" FIXTURES "/presence", key(env, 1));
+    srv_resp r = srv_get(env, "/channels/" FIXTURES "/presence", srv_key(env, 1));
     assert_ably_error(&r, 401, 40160);
     srv_resp_free(&r);
     /* keys[3] subscribes everywhere: allowed. */
@@ -145,19 +140,15 @@ static void presence_history_lists_events(void **state)
     assert_int_equal(cJSON_GetArraySize(items), 0);
     cJSON_Delete(items);
     /* history capability needed: keys[3] only subscribes. */
-    r = srv_get(env, "/channels/" FIXTURES "/presence/history", key(env, 3));
-    assert_ably_error(&r, 401, 40160);
-    srv_resp_free(&r);
-    r = srv_get(env, "/channels/" FIXTURES "/presence/history?direction=sideways", key(env, 0));
-    assert_ably_error(&r, 400, 40003);
-    srv_resp_free(&r);
+    SRV_ASSERT_REFUSALS(env, { "/channels/" FIXTURES "/presence/history", NULL, 3, 401, 40160 },
+                        { "/channels/" FIXTURES "/presence/history?direction=sideways", NULL, 0, 400, 40003 });
 }
 
 static void batch_presence_reports_each_channel(void **state)
 {
     sandbox_env *env = *state;
     srv_req q = { .method = "GET", .path = "/presence?channels=" FIXTURES ",empty-chan",
-                  .userpwd = key(env, 0), .extra_header = "X-Ably-Version: 3" };
+                  .userpwd = srv_key(env, 0), .extra_header = "X-Ably-Version: 3" };
     srv_resp r = srv_do(env, &q);
     assert_int_equal(r.status, 200);
     cJSON *o = srv_json(&r);
@@ -174,7 +165,7 @@ static void batch_presence_reports_each_channel(void **state)
 
     /* keys[2]: channel4 allowed (subscribe), channel0 denied (publish only). */
     q.path = "/presence?channels=channel4,channel0";
-    q.userpwd = key(env, 2);
+    q.userpwd = srv_key(env, 2);
     r = srv_do(env, &q);
     assert_int_equal(r.status, 200);
     o = srv_json(&r);

@@ -225,8 +225,6 @@ static void rest_sees_members_and_history(void **state)
     rtc_destroy(m);
 }
 
-static int setup(void **state) { return sandbox_env_group_setup(state); }
-static int teardown(void **state) { return sandbox_env_group_teardown(state); }
 
 int main(void)
 {
@@ -239,5 +237,5 @@ int main(void)
         ABLY_TEST(lost_connection_leaves_after_grace, "RTP17"),
         ABLY_TEST(rest_sees_members_and_history, "RSP3 RSP4"),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }
