@@ -111,11 +111,10 @@ static size_t px_collect(char *p, size_t size, size_t n, void *ud)
     return add;
 }
 
-/* One control API call; the answer body (malloc'd, may be NULL) through *out when out. */
-static int control(proxy_env *px, const char *method, const char *path, const char *body, char **out)
+int proxy_env_http(const char *base_url, const char *method, const char *path, const char *body, char **out)
 {
-    char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", px->control_port, path);
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", base_url, path);
     CURL *c = curl_easy_init();
     if (!c)
         return -1;
@@ -140,6 +139,14 @@ static int control(proxy_env *px, const char *method, const char *path, const ch
     else
         free(resp.data);
     return (int)status;
+}
+
+/* One call to px's control API. */
+static int control(proxy_env *px, const char *method, const char *path, const char *body, char **out)
+{
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", px->control_port);
+    return proxy_env_http(base, method, path, body, out);
 }
 
 int proxy_env_add_rules(proxy_env *px, const char *rules_json)

@@ -52,6 +52,11 @@ int proxy_env_count(proxy_env *px, const char *type, const char *field, const ch
 /* How many ws_connect events carried the query parameter `param` (any value); -1 on error. */
 int proxy_env_count_connects_with(proxy_env *px, const char *param);
 
+/* One control call with a JSON body (or none) to base_url + path, e.g. the proxy's or
+ * the sandbox's /_sandbox/faults API; 5 s timeout. HTTP status, -1 on error; the answer
+ * body (malloc'd, may be NULL; the caller frees) through *out when out is not NULL. */
+int proxy_env_http(const char *base_url, const char *method, const char *path, const char *body, char **out);
+
 /* Stops the proxy and frees px: its exit status (0 clean), -1 when killed. NULL-safe. */
 int proxy_env_stop(proxy_env *px);
 
