@@ -29,8 +29,8 @@ static void assert_connected_after_retry(prt_fixture *f, ably_realtime *rt, prt_
     assert_true(proxy_env_count(f->px, "ws_connect", NULL, NULL) >= 2);
 }
 
-/* The first CONNECTED becomes an ERROR with `code` / `status`; the connection FAILS. */
-static void fatal_error_instead_of_connected(prt_fixture *f, int code, int status, const char *message)
+/* The first CONNECTED is replaced by an ERROR with `code`, `status` and `message`. */
+static void error_instead_of_first_connected(prt_fixture *f, int code, int status, const char *message)
 {
     assert_int_equal(prt_add_rules(f->px,
                                    "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},"
@@ -38,6 +38,12 @@ static void fatal_error_instead_of_connected(prt_fixture *f, int code, int statu
                                    "{\"code\":%d,\"statusCode\":%d,\"message\":\"%s\"}}},\"times\":1}]",
                                    code, status, message),
                      200);
+}
+
+/* The first CONNECTED becomes an ERROR with `code` / `status`; the connection FAILS. */
+static void fatal_error_instead_of_connected(prt_fixture *f, int code, int status, const char *message)
+{
+    error_instead_of_first_connected(f, code, status, message);
     prt_client c;
     assert_true(prt_client_new(&c, f, NULL, NULL));
     ably_realtime *rt = c.rt;
@@ -71,11 +77,7 @@ static void server_error_on_open_fails(void **state)
 static void token_error_renews_and_reconnects(void **state)
 {
     prt_fixture *f = *state;
-    assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},"
-                                                "\"action\":{\"type\":\"replace\",\"message\":{\"action\":9,"
-                                                "\"error\":{\"code\":40142,\"statusCode\":401,"
-                                                "\"message\":\"Token expired\"}}},\"times\":1}]"),
-                     200);
+    error_instead_of_first_connected(f, 40142, 401, "Token expired");
     ably_client_options o;
     prt_options(&o, f);
     o.auth_callback = prt_token_callback;

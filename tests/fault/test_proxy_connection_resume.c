@@ -142,15 +142,24 @@ static void failed_resume_takes_new_identity(void **state)
     prt_client_free(&c);
 }
 
+/* One second after the first WebSocket opens, the proxy sends DISCONNECTED with the
+ * given error and closes the transport. */
+static void disconnected_after_1s(prt_fixture *f, int code, int status, const char *message)
+{
+    assert_int_equal(prt_add_rules(f->px,
+                                   "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},"
+                                   "\"action\":{\"type\":\"inject_to_client_and_close\",\"message\":"
+                                   "{\"action\":6,\"error\":{\"code\":%d,\"statusCode\":%d,"
+                                   "\"message\":\"%s\"}}},\"times\":1}]",
+                                   code, status, message),
+                     200);
+}
+
 /* Test 9: DISCONNECTED with a token error and no means to renew: FAILED with 40171. */
 static void token_error_without_renewal_fails(void **state)
 {
     prt_fixture *f = *state;
-    assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},"
-                                                "\"action\":{\"type\":\"inject_to_client_and_close\",\"message\":"
-                                                "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,"
-                                                "\"message\":\"Token expired\"}}},\"times\":1}]"),
-                     200);
+    disconnected_after_1s(f, 40142, 401, "Token expired");
     char *token = prt_request_token(f);
     assert_non_null(token);
     ably_client_options o;
@@ -185,11 +194,7 @@ static void token_error_without_renewal_fails(void **state)
 static void non_token_error_reconnects(void **state)
 {
     prt_fixture *f = *state;
-    assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},"
-                                                "\"action\":{\"type\":\"inject_to_client_and_close\",\"message\":"
-                                                "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":500,"
-                                                "\"message\":\"Service temporarily unavailable\"}}},\"times\":1}]"),
-                     200);
+    disconnected_after_1s(f, 80003, 500, "Service temporarily unavailable");
     prt_client c;
     client_new(&c, f, NULL);
     client_connect(&c);

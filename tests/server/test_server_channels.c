@@ -53,17 +53,8 @@ static void enumeration_filters_by_prefix_and_pages(void **state)
     assert_int_equal(cJSON_GetArraySize(details), 2);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(details, 0), "channelId")->valuestring, "enum:a");
     assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(details, 0), "status"));
-    char link[1024];
-    assert_true(srv_header(&r, "link", link, sizeof link));
-    char *next = strstr(link, "rel=\"next\"");
-    assert_non_null(next);
-    char *open = link;
-    for (char *p = link; p < next; p++)
-        if (*p == '<')
-            open = p;
-    *strchr(open, '>') = '\0';
-    char path[512];
-    snprintf(path, sizeof path, "/channels%s", open + 1 + strlen("./channels"));
+    char query[1024], path[1100];
+    snprintf(path, sizeof path, "/channels%s", srv_next_query(&r, "./channels", query, sizeof query));
     cJSON_Delete(details);
     srv_resp_free(&r);
     r = srv_get(env, path, srv_key(env, 0));

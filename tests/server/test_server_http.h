@@ -224,6 +224,41 @@ static inline void srv_assert_refusals(const sandbox_env *env, const srv_refusal
         srv_assert_refusals((env), refusals_, sizeof refusals_ / sizeof refusals_[0]);    \
     } while (0)
 
+/* GET `path` with key `key_index`, which must answer 200 with a JSON body: the parsed
+ * body (the caller deletes it); the response itself through keep (else freed). */
+static inline cJSON *srv_get_json(const sandbox_env *env, const char *path, size_t key_index, srv_resp *keep)
+{
+    srv_resp r = srv_get(env, path, srv_key(env, key_index));
+    assert_int_equal(r.status, 200);
+    cJSON *body = srv_json(&r);
+    assert_non_null(body);
+    if (keep)
+        *keep = r;
+    else
+        srv_resp_free(&r);
+    return body;
+}
+
+/* r's Link header must have a rel="next" link "<REL?QUERY>" with REL equal to `rel`
+ * (e.g. "./stats"): "?QUERY" is copied into buf. */
+static inline const char *srv_next_query(const srv_resp *r, const char *rel, char *buf, size_t cap)
+{
+    char link[2048];
+    assert_true(srv_header(r, "link", link, sizeof link));
+    char *next = strstr(link, "rel=\"next\"");
+    assert_non_null(next);
+    char *open = next;
+    while (open > link && *open != '<')
+        open--;
+    char *close = strchr(open, '>');
+    assert_non_null(close);
+    *close = '\0';
+    size_t n = strlen(rel);
+    assert_true(*open == '<' && strncmp(open + 1, rel, n) == 0 && open[1 + n] == '?');
+    snprintf(buf, cap, "%s", open + 1 + n);
+    return buf;
+}
+
 /* A fresh channel name per call, so tests never share state. */
 static inline const char *srv_unique_channel(const char *prefix)
 {

@@ -12,14 +12,8 @@ static cJSON *history(const sandbox_env *env, const char *channel, const char *q
 {
     char path[512];
     snprintf(path, sizeof path, "/channels/%s/messages%s", channel, query ? query : "");
-    srv_resp r = srv_get(env, path, sandbox_env_key(env, 0)->key_str);
-    assert_int_equal(r.status, 200);
-    cJSON *items = srv_json(&r);
+    cJSON *items = srv_get_json(env, path, 0, keep);
     assert_true(cJSON_IsArray(items));
-    if (keep)
-        *keep = r;
-    else
-        srv_resp_free(&r);
     return items;
 }
 

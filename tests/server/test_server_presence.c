@@ -7,15 +7,7 @@
 
 static cJSON *get_items(const sandbox_env *env, const char *path, size_t key_index, srv_resp *keep)
 {
-    srv_resp r = srv_get(env, path, srv_key(env, key_index));
-    assert_int_equal(r.status, 200);
-    cJSON *items = srv_json(&r);
-    assert_non_null(items);
-    if (keep)
-        *keep = r;
-    else
-        srv_resp_free(&r);
-    return items;
+    return srv_get_json(env, path, key_index, keep);
 }
 
 static const cJSON *find_client(const cJSON *items, const char *client_id)
@@ -58,7 +50,7 @@ static void presence_get_filters_and_pages(void **state)
     cJSON *items = get_items(env, "/channels/" FIXTURES "/presence?clientId=client_int", 0, NULL);
     assert_int_equal(cJSON_GetArraySize(items), 1);
     const char *conn = cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "connectionId")->valuestring;
-    char path[256];
+    char path[1100];
     snprintf(path, sizeof path, "/channels/" FIXTURES "/presence?connectionId=%s", conn);
     cJSON *by_conn = get_items(env, path, 0, NULL);
     assert_int_equal(cJSON_GetArraySize(by_conn), 1);
@@ -73,17 +65,8 @@ static void presence_get_filters_and_pages(void **state)
     srv_resp r;
     cJSON *page1 = get_items(env, "/channels/" FIXTURES "/presence?limit=4", 0, &r);
     assert_int_equal(cJSON_GetArraySize(page1), 4);
-    char link[1024];
-    assert_true(srv_header(&r, "link", link, sizeof link));
-    char *next = strstr(link, "rel=\"next\"");
-    assert_non_null(next);
-    char *open = link;
-    for (char *p = link; p < next; p++)
-        if (*p == '<')
-            open = p;
-    char *close = strchr(open, '>');
-    *close = '\0';
-    snprintf(path, sizeof path, "/channels/" FIXTURES "/presence%s", open + 1 + strlen("./presence"));
+    char link[1024], query[1024];
+    snprintf(path, sizeof path, "/channels/" FIXTURES "/presence%s", srv_next_query(&r, "./presence", query, sizeof query));
     srv_resp_free(&r);
     cJSON *page2 = get_items(env, path, 0, &r);
     assert_int_equal(cJSON_GetArraySize(page2), 2);

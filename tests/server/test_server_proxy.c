@@ -733,25 +733,50 @@ static int ws_close_code(wsock *w, size_t *len)
 }
 
 /* One step of a scripted exchange: send a text frame, or require the next frame's
- * action (-1: no frame within within_ms). */
+ * action (-1: no frame within within_ms), or (close) a close frame with status `expect`. */
 typedef struct {
     const char *send;
     int expect;
     int within_ms;
+    bool close;
 } ws_step;
 
-#define WS_SEND(text) { (text), 0, 0 }
-#define WS_EXPECT(action) { NULL, (action), WAIT_MS }
-#define WS_NOTHING_FOR(ms) { NULL, -1, (ms) }
+#define WS_SEND(text) { (text), 0, 0, false }
+#define WS_EXPECT(action) { NULL, (action), WAIT_MS, false }
+#define WS_NOTHING_FOR(ms) { NULL, -1, (ms), false }
+#define WS_CLOSED(code) { NULL, (code), WAIT_MS, true }
 
 static void ws_run(wsock *w, const ws_step *steps, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (steps[i].send)
             ws_send_text(w, steps[i].send);
+        else if (steps[i].close)
+            assert_int_equal(ws_close_code(w, NULL), steps[i].expect);
         else
             assert_int_equal(ws_next_action(w, NULL, steps[i].within_ms), steps[i].expect);
     }
+}
+
+/* A whole scripted test: a session in front of the fake server with `rules`, one
+ * WebSocket ("key=x"; CONNECTED awaited first when `connected`), then `steps` (up to
+ * the first empty one). */
+typedef struct {
+    const char *rules;
+    bool connected;
+    ws_step steps[8];
+} ws_case;
+
+static void run_ws_case(const ws_case *c)
+{
+    session s = session_new(true, c->rules);
+    wsock *w = c->connected ? ws_connected(&s, "key=x") : ws_opened(&s, "key=x");
+    size_t n = 0;
+    while (n < 8 && (c->steps[n].send || c->steps[n].within_ms))
+        n++;
+    ws_run(w, c->steps, n);
+    ws_done(w);
+    session_end(&s);
 }
 
 #define WS_RUN(w, ...)                                                    \
@@ -941,13 +966,13 @@ static void ws_connect_delay_then_forward(void **state)
 static void ws_suppress_connected(void **state)
 {
     (void)state;
-    session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},"
-                                  "\"action\":{\"type\":\"suppress\"}}]");
-    wsock *w = ws_opened(&s, "key=x");
-    WS_RUN(w, WS_NOTHING_FOR(300) /* nothing arrives */, WS_SEND("{\"action\":0}"),
-           WS_EXPECT(0) /* the link itself works */);
-    ws_done(w);
-    session_end(&s);
+    static const ws_case c = {
+        "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},\"action\":{\"type\":\"suppress\"}}]",
+        false,
+        { WS_NOTHING_FOR(300) /* nothing arrives */, WS_SEND("{\"action\":0}"),
+          WS_EXPECT(0) /* the link itself works */ },
+    };
+    run_ws_case(&c);
 }
 
 static void ws_suppress_attach_to_server_by_channel(void **state)
@@ -986,15 +1011,15 @@ static void ws_delay_frame_keeps_order(void **state)
 static void ws_inject_to_client_on_second_attached(void **state)
 {
     (void)state;
-    session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"ATTACHED\","
-                                  "\"channel\":\"ch\",\"count\":2},\"action\":{\"type\":\"inject_to_client\","
-                                  "\"message\":{\"action\":13,\"channel\":\"ch\",\"error\":{\"code\":90198}}}}]");
-    wsock *w = ws_connected(&s, "key=x");
-    WS_RUN(w, WS_SEND("{\"action\":10,\"channel\":\"ch\"}"), WS_EXPECT(11),
-           WS_SEND("{\"action\":10,\"channel\":\"ch\"}"), WS_EXPECT(13) /* injected first */,
-           WS_EXPECT(11) /* then the original */);
-    ws_done(w);
-    session_end(&s);
+    static const ws_case c = {
+        "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"ATTACHED\",\"channel\":\"ch\",\"count\":2},"
+        "\"action\":{\"type\":\"inject_to_client\",\"message\":{\"action\":13,\"channel\":\"ch\","
+        "\"error\":{\"code\":90198}}}}]",
+        true,
+        { WS_SEND("{\"action\":10,\"channel\":\"ch\"}"), WS_EXPECT(11), WS_SEND("{\"action\":10,\"channel\":\"ch\"}"),
+          WS_EXPECT(13) /* injected first */, WS_EXPECT(11) /* then the original */ },
+    };
+    run_ws_case(&c);
 }
 
 static void ws_timer_inject_and_close(void **state)
@@ -1057,13 +1082,13 @@ static void ws_imperative_disconnect_and_inject(void **state)
 static void ws_close_on_frame_rule(void **state)
 {
     (void)state;
-    session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_server\",\"action\":\"MESSAGE\"},"
-                                  "\"action\":{\"type\":\"close\",\"closeCode\":4000}}]");
-    wsock *w = ws_connected(&s, "key=x");
-    ws_send_text(w, "{\"action\":15,\"channel\":\"c\",\"messages\":[]}");
-    assert_int_equal(ws_close_code(w, NULL), 4000);
-    ws_done(w);
-    session_end(&s);
+    static const ws_case c = {
+        "[{\"match\":{\"type\":\"ws_frame_to_server\",\"action\":\"MESSAGE\"},"
+        "\"action\":{\"type\":\"close\",\"closeCode\":4000}}]",
+        true,
+        { WS_SEND("{\"action\":15,\"channel\":\"c\",\"messages\":[]}"), WS_CLOSED(4000) },
+    };
+    run_ws_case(&c);
 }
 
 static void deleting_a_session_closes_its_websockets(void **state)

@@ -16,14 +16,8 @@ static cJSON *get_stats(const sandbox_env *env, const char *query, srv_resp *kee
 {
     char path[512];
     snprintf(path, sizeof path, "/stats%s", query);
-    srv_resp r = srv_get(env, path, srv_key(env, 0));
-    assert_int_equal(r.status, 200);
-    cJSON *items = srv_json(&r);
+    cJSON *items = srv_get_json(env, path, 0, keep);
     assert_true(cJSON_IsArray(items));
-    if (keep)
-        *keep = r;
-    else
-        srv_resp_free(&r);
     return items;
 }
 
@@ -88,18 +82,11 @@ static void stats_filter_by_time_and_page(void **state)
     srv_resp r;
     items = get_stats(env, "?limit=3", &r);
     assert_int_equal(cJSON_GetArraySize(items), 3);
-    char link[1024];
-    assert_true(srv_header(&r, "link", link, sizeof link));
-    char *next = strstr(link, "rel=\"next\"");
-    assert_non_null(next);
-    char *open = link;
-    for (char *p = link; p < next; p++)
-        if (*p == '<')
-            open = p;
-    *strchr(open, '>') = '\0';
+    char query[1024];
+    srv_next_query(&r, "./stats", query, sizeof query);
     srv_resp_free(&r);
     cJSON_Delete(items);
-    items = get_stats(env, open + 1 + strlen("./stats"), NULL);
+    items = get_stats(env, query, NULL);
     assert_int_equal(cJSON_GetArraySize(items), 1);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "intervalId")->valuestring, "2023-02-03:15:03");
     cJSON_Delete(items);
