@@ -5,6 +5,7 @@
 #define TEST_SERVER_HTTP_H
 
 #include "ably_test.h"
+#include "proxy_env.h"
 #include "sandbox_env.h"
 
 #include <cjson/cJSON.h>
@@ -35,24 +36,9 @@ typedef struct {
     const char *extra_header; /* one more "Name: value" */
 } srv_req;
 
-typedef struct {
-    char *data;
-    size_t len;
-} srv_buf;
-
-static inline size_t srv_collect(char *ptr, size_t size, size_t nmemb, void *user)
-{
-    srv_buf *b = user;
-    size_t n = size * nmemb;
-    char *grown = realloc(b->data, b->len + n + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, ptr, n);
-    b->data = grown;
-    b->len += n;
-    grown[b->len] = '\0';
-    return n;
-}
+/* Response bodies are collected by the support library's helper. */
+typedef proxy_env_buf srv_buf;
+#define srv_collect proxy_env_collect
 
 static inline srv_resp srv_do(const sandbox_env *env, const srv_req *r)
 {

@@ -720,6 +720,17 @@ static void ws_done(wsock *w)
     free(w);
 }
 
+/* The first frame on a new WebSocket through s, as JSON (the caller deletes it); its
+ * action must be `action`. The socket is closed again. */
+static cJSON *ws_first_frame(const session *s, const char *query, int action)
+{
+    wsock *w = ws_opened(s, query);
+    cJSON *msg = NULL;
+    assert_int_equal(ws_next_action(w, &msg, WAIT_MS), action);
+    ws_done(w);
+    return msg;
+}
+
 /* Asserts the next frame is a close frame: its status code (-1 when it has none) and,
  * when len, its payload length. */
 static int ws_close_code(wsock *w, size_t *len)
@@ -843,12 +854,9 @@ static void ws_replace_connected_with_error(void **state)
                                   "\"action\":{\"type\":\"replace\",\"message\":{\"action\":9,\"error\":"
                                   "{\"code\":40005,\"statusCode\":400,\"message\":\"Invalid key\"}}},\"times\":1,"
                                   "\"comment\":\"RTN14a\"}]");
-    wsock *w = ws_opened(&s, "key=x");
-    cJSON *msg = NULL;
-    assert_int_equal(ws_next_action(w, &msg, WAIT_MS), 9);
+    cJSON *msg = ws_first_frame(&s, "key=x", 9);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(msg, "error"), "code")->valueint, 40005);
     cJSON_Delete(msg);
-    ws_done(w);
     /* times:1 — the next connection gets the real CONNECTED. */
     assert_true(await_event(&s, "ws_disconnect", NULL, NULL));
     ws_done(ws_connected(&s, "key=x"));
@@ -866,9 +874,7 @@ static void ws_replace_keeps_passthrough_fields(void **state)
                                   "\"connectionId\":\"proxy-id\",\"connectionKey\":\"__PASSTHROUGH__\","
                                   "\"connectionDetails\":{\"connectionKey\":\"__PASSTHROUGH__\","
                                   "\"connectionStateTtl\":2000}}},\"times\":1}]");
-    wsock *w = ws_opened(&s, "key=x");
-    cJSON *msg = NULL;
-    assert_int_equal(ws_next_action(w, &msg, WAIT_MS), 4);
+    cJSON *msg = ws_first_frame(&s, "key=x", 4);
     assert_string_equal(cJSON_GetObjectItem(msg, "connectionId")->valuestring, "proxy-id");
     assert_null(cJSON_GetObjectItem(msg, "connectionKey")); /* the original had none at the top */
     const cJSON *details = cJSON_GetObjectItem(msg, "connectionDetails");
@@ -877,7 +883,6 @@ static void ws_replace_keeps_passthrough_fields(void **state)
     assert_non_null(strstr(key->valuestring, "key-")); /* the fake server's own key */
     assert_int_equal(cJSON_GetObjectItem(details, "connectionStateTtl")->valueint, 2000);
     cJSON_Delete(msg);
-    ws_done(w);
     session_end(&s);
 }
 

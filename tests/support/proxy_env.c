@@ -92,14 +92,9 @@ proxy_env *proxy_env_start(const char *sandbox_bin, const sandbox_env *sbx)
     return px;
 }
 
-typedef struct {
-    char *data;
-    size_t len;
-} px_body;
-
-static size_t px_collect(char *p, size_t size, size_t n, void *ud)
+size_t proxy_env_collect(char *p, size_t size, size_t n, void *ud)
 {
-    px_body *b = ud;
+    proxy_env_buf *b = ud;
     size_t add = size * n;
     char *grown = realloc(b->data, b->len + add + 1);
     if (!grown)
@@ -118,7 +113,7 @@ int proxy_env_http(const char *base_url, const char *method, const char *path, c
     CURL *c = curl_easy_init();
     if (!c)
         return -1;
-    px_body resp = {NULL, 0};
+    proxy_env_buf resp = {NULL, 0};
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -127,7 +122,7 @@ int proxy_env_http(const char *base_url, const char *method, const char *path, c
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, PX_HTTP_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, px_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, proxy_env_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
     long status = -1;
     if (curl_easy_perform(c) == CURLE_OK)
