@@ -33,15 +33,7 @@ static void expect_error(const sandbox_env *env, const char *method, const char 
 /* The body of a GET as JSON (the caller deletes), asserting 200. */
 static cJSON *get_json(const sandbox_env *env, const char *path, size_t k, srv_resp *keep)
 {
-    srv_resp r = call(env, "GET", path, NULL, k);
-    assert_int_equal(r.status, 200);
-    cJSON *j = srv_json(&r);
-    assert_non_null(j);
-    if (keep)
-        *keep = r;
-    else
-        srv_resp_free(&r);
-    return j;
+    return srv_get_json(env, path, k, keep);
 }
 
 static char *device_json(const char *id, const char *client_id, const char *token)

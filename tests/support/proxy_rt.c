@@ -298,14 +298,21 @@ static char *vformat(const char *fmt, va_list ap)
     return text;
 }
 
+/* Formats the text and hands it to `send`; its status, -1 when out of memory. */
+static int send_formatted(proxy_env *px, int (*send)(proxy_env *, const char *), const char *fmt, va_list ap)
+{
+    char *text = vformat(fmt, ap);
+    int status = text ? send(px, text) : -1;
+    free(text);
+    return status;
+}
+
 int prt_add_rules(proxy_env *px, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *rules = vformat(fmt, ap);
+    int status = send_formatted(px, proxy_env_add_rules, fmt, ap);
     va_end(ap);
-    int status = rules ? proxy_env_add_rules(px, rules) : -1;
-    free(rules);
     return status;
 }
 
@@ -313,10 +320,8 @@ int prt_act(proxy_env *px, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *action = vformat(fmt, ap);
+    int status = send_formatted(px, proxy_env_action, fmt, ap);
     va_end(ap);
-    int status = action ? proxy_env_action(px, action) : -1;
-    free(action);
     return status;
 }
 
