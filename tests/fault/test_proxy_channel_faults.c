@@ -11,55 +11,61 @@
 #include "proxy_rt.h"
 
 typedef struct {
-    prt_auth auth;
-    ably_realtime *rt;
+    prt_client pc;
+    ably_realtime *rt; /* pc.rt */
     char *name;
     ably_realtime_channel *ch;
     prt_states chs; /* the channel's state changes */
 } client;
 
-/* A JWT client through the proxy, CONNECTED, with channel `prefix-<unique>` recorded
- * from the start. */
+/* A JWT client through the proxy with options `o`, CONNECTED, with channel `name`
+ * (taken over) recorded from the start. */
+static void client_open_with(client *c, prt_fixture *f, ably_client_options *o, char *name)
+{
+    assert_true(prt_client_new(&c->pc, f, o, NULL));
+    c->rt = c->pc.rt;
+    c->name = name;
+    c->ch = prt_channel(c->rt, c->name);
+    assert_non_null(c->ch);
+    prt_states_init(&c->chs);
+    ably_realtime_channel_on(c->ch, ABLY_CHANNEL_EVENT_ANY, prt_channel_listener, &c->chs);
+    assert_true(prt_client_connect(&c->pc));
+}
+
+/* As client_open_with, on channel `prefix-<unique>`, with realtimeRequestTimeout
+ * `request_timeout_ms` (0: default). */
 static void client_open(client *c, prt_fixture *f, const char *prefix, int64_t request_timeout_ms)
 {
     ably_client_options o;
     prt_options(&o, f);
     if (request_timeout_ms)
         o.realtime_request_timeout_ms = request_timeout_ms;
-    prt_auth_init(&c->auth, f, NULL);
-    o.auth_callback = prt_jwt_callback;
-    o.auth_callback_ctx = &c->auth;
-    c->rt = prt_realtime(&o);
-    assert_non_null(c->rt);
-    c->name = prt_unique(prefix);
-    c->ch = prt_channel(c->rt, c->name);
-    assert_non_null(c->ch);
-    prt_states_init(&c->chs);
-    ably_realtime_channel_on(c->ch, ABLY_CHANNEL_EVENT_ANY, prt_channel_listener, &c->chs);
-    ably_connection_connect(c->rt);
-    assert_true(prt_wait_conn(c->rt, ABLY_CONN_CONNECTED));
+    client_open_with(c, f, &o, prt_unique(prefix));
+}
+
+/* client_open, then attached, with the channel recorder emptied. */
+static void client_attached(client *c, prt_fixture *f, const char *prefix)
+{
+    client_open(c, f, prefix, 0);
+    assert_true(prt_attach(c->ch));
+    prt_states_clear(&c->chs);
 }
 
 static void client_close(client *c)
 {
-    prt_close(c->rt);
+    prt_client_free(&c->pc);
     prt_states_destroy(&c->chs);
-    prt_auth_destroy(&c->auth);
     free(c->name);
 }
 
 static void add_rule(prt_fixture *f, const char *fmt, const char *channel)
 {
-    char rules[1024];
-    snprintf(rules, sizeof rules, fmt, channel);
-    assert_int_equal(proxy_env_add_rules(f->px, rules), 200);
+    assert_int_equal(prt_add_rules(f->px, fmt, channel), 200);
 }
 
 static void inject(prt_fixture *f, const char *fmt, const char *channel)
 {
-    char action[1024];
-    snprintf(action, sizeof action, fmt, channel);
-    assert_int_equal(proxy_env_action(f->px, action), 200);
+    assert_int_equal(prt_act(f->px, fmt, channel), 200);
 }
 
 static void assert_channel_error(ably_realtime_channel *ch, int64_t code, int64_t status, const char *text)
@@ -89,16 +95,7 @@ static void attach_timeout_suspends(void **state)
     prt_options(&o, f);
     o.realtime_request_timeout_ms = 1500;
     o.channel_retry_timeout_ms = 60000; /* stay SUSPENDED while the test looks */
-    prt_auth_init(&c.auth, f, NULL);
-    o.auth_callback = prt_jwt_callback;
-    o.auth_callback_ctx = &c.auth;
-    c.rt = prt_realtime(&o);
-    c.name = name;
-    c.ch = prt_channel(c.rt, name);
-    prt_states_init(&c.chs);
-    ably_realtime_channel_on(c.ch, ABLY_CHANNEL_EVENT_ANY, prt_channel_listener, &c.chs);
-    ably_connection_connect(c.rt);
-    assert_true(prt_wait_conn(c.rt, ABLY_CONN_CONNECTED));
+    client_open_with(&c, f, &o, name);
 
     prt_result r;
     prt_result_init(&r);
@@ -130,18 +127,7 @@ static void error_on_attach_fails_channel(void **state)
              "\"error\":{\"code\":40160,\"statusCode\":403,\"message\":\"Not permitted\"}}},\"times\":1}]",
              name);
     client c;
-    ably_client_options o;
-    prt_options(&o, f);
-    prt_auth_init(&c.auth, f, NULL);
-    o.auth_callback = prt_jwt_callback;
-    o.auth_callback_ctx = &c.auth;
-    c.rt = prt_realtime(&o);
-    c.name = name;
-    c.ch = prt_channel(c.rt, name);
-    prt_states_init(&c.chs);
-    ably_realtime_channel_on(c.ch, ABLY_CHANNEL_EVENT_ANY, prt_channel_listener, &c.chs);
-    ably_connection_connect(c.rt);
-    assert_true(prt_wait_conn(c.rt, ABLY_CONN_CONNECTED));
+    client_open_with(&c, f, NULL, name);
 
     prt_result r;
     prt_result_init(&r);
@@ -193,9 +179,7 @@ static void unsolicited_detached_reattaches(void **state)
 {
     prt_fixture *f = *state;
     client c;
-    client_open(&c, f, "test-RTL13a", 0);
-    assert_true(prt_attach(c.ch));
-    prt_states_clear(&c.chs);
+    client_attached(&c, f, "test-RTL13a");
     inject(f,
            "{\"type\":\"inject_to_client\",\"message\":{\"action\":13,\"channel\":\"%s\",\"error\":"
            "{\"code\":90198,\"statusCode\":500,\"message\":\"Channel detached by server\"}}}",
@@ -217,15 +201,15 @@ static void channel_error_fails_channel(void **state)
 {
     prt_fixture *f = *state;
     client c;
-    client_open(&c, f, "test-RTL14", 0);
-    assert_true(prt_attach(c.ch));
-    prt_states_clear(&c.chs);
+    client_attached(&c, f, "test-RTL14");
     inject(f,
            "{\"type\":\"inject_to_client\",\"message\":{\"action\":9,\"channel\":\"%s\",\"error\":"
            "{\"code\":40160,\"statusCode\":403,\"message\":\"Not permitted\"}}}",
            c.name);
     assert_true(prt_wait_channel(c.ch, ABLY_CHANNEL_FAILED));
     assert_channel_error(c.ch, 40160, 403, "Not permitted");
+    /* the state is set before listeners hear of it: wait for the recorder too */
+    assert_true(prt_states_wait(&c.chs, ABLY_CHANNEL_FAILED, 1));
     assert_int_equal(prt_states_len(&c.chs), 1);
     assert_int_equal(prt_states_count(&c.chs, ABLY_CHANNEL_FAILED), 1);
     assert_int_equal(ably_connection_get_state(c.rt), ABLY_CONN_CONNECTED);
@@ -326,16 +310,7 @@ static void suppressed_attached_then_retry_attaches(void **state)
     prt_options(&o, f);
     o.realtime_request_timeout_ms = 1000;
     o.channel_retry_timeout_ms = 300;
-    prt_auth_init(&c.auth, f, NULL);
-    o.auth_callback = prt_jwt_callback;
-    o.auth_callback_ctx = &c.auth;
-    c.rt = prt_realtime(&o);
-    c.name = name;
-    c.ch = prt_channel(c.rt, name);
-    prt_states_init(&c.chs);
-    ably_realtime_channel_on(c.ch, ABLY_CHANNEL_EVENT_ANY, prt_channel_listener, &c.chs);
-    ably_connection_connect(c.rt);
-    assert_true(prt_wait_conn(c.rt, ABLY_CONN_CONNECTED));
+    client_open_with(&c, f, &o, name);
     prt_result r;
     prt_result_init(&r);
     ably_realtime_channel_attach(c.ch, prt_result_fn, &r);

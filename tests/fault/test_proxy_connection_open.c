@@ -9,19 +9,6 @@
 
 #include "proxy_rt.h"
 
-/* A client through the proxy with key 0's JWTs, recording every connection state. */
-static ably_realtime *jwt_client(prt_fixture *f, prt_auth *auth, prt_states *conn, ably_client_options *o)
-{
-    prt_auth_init(auth, f, NULL);
-    o->auth_callback = prt_jwt_callback;
-    o->auth_callback_ctx = auth;
-    ably_realtime *rt = prt_realtime(o);
-    assert_non_null(rt);
-    prt_states_init(conn);
-    ably_connection_on(rt, ABLY_CONN_EVENT_ANY, prt_conn_listener, conn);
-    return rt;
-}
-
 static void assert_no_identity(ably_realtime *rt)
 {
     char *id = ably_connection_id(rt), *key = ably_connection_key(rt);
@@ -29,21 +16,37 @@ static void assert_no_identity(ably_realtime *rt)
     assert_null(key);
 }
 
+/* CONNECTED with an id and a key, reached through `seq` (n states in order), after at
+ * least two WebSocket connections. */
+static void assert_connected_after_retry(prt_fixture *f, ably_realtime *rt, prt_states *conn, const int *seq, size_t n)
+{
+    char *id = ably_connection_id(rt), *key = ably_connection_key(rt);
+    assert_non_null(id);
+    assert_non_null(key);
+    free(id);
+    free(key);
+    assert_true(prt_states_in_order(conn, seq, n));
+    assert_true(proxy_env_count(f->px, "ws_connect", NULL, NULL) >= 2);
+}
+
+/* The first CONNECTED is replaced by an ERROR with `code`, `status` and `message`. */
+static void error_instead_of_first_connected(prt_fixture *f, int code, int status, const char *message)
+{
+    assert_int_equal(prt_add_rules(f->px,
+                                   "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},"
+                                   "\"action\":{\"type\":\"replace\",\"message\":{\"action\":9,\"error\":"
+                                   "{\"code\":%d,\"statusCode\":%d,\"message\":\"%s\"}}},\"times\":1}]",
+                                   code, status, message),
+                     200);
+}
+
 /* The first CONNECTED becomes an ERROR with `code` / `status`; the connection FAILS. */
 static void fatal_error_instead_of_connected(prt_fixture *f, int code, int status, const char *message)
 {
-    char rules[512];
-    snprintf(rules, sizeof rules,
-             "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},"
-             "\"action\":{\"type\":\"replace\",\"message\":{\"action\":9,\"error\":{\"code\":%d,"
-             "\"statusCode\":%d,\"message\":\"%s\"}}},\"times\":1}]",
-             code, status, message);
-    assert_int_equal(proxy_env_add_rules(f->px, rules), 200);
-    ably_client_options o;
-    prt_options(&o, f);
-    prt_auth auth;
-    prt_states conn;
-    ably_realtime *rt = jwt_client(f, &auth, &conn, &o);
+    error_instead_of_first_connected(f, code, status, message);
+    prt_client c;
+    assert_true(prt_client_new(&c, f, NULL, NULL));
+    ably_realtime *rt = c.rt;
     ably_connection_connect(rt);
     assert_true(prt_wait_conn(rt, ABLY_CONN_FAILED));
 
@@ -55,11 +58,9 @@ static void fatal_error_instead_of_connected(prt_fixture *f, int code, int statu
     assert_string_equal(e.message, message);
     ably_error_clear(&e);
     const int seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_FAILED};
-    assert_true(prt_states_in_order(&conn, seq, 2));
+    assert_true(prt_states_in_order(&c.conn, seq, 2));
     assert_no_identity(rt);
-    prt_close(rt);
-    prt_states_destroy(&conn);
-    prt_auth_destroy(&auth);
+    prt_client_free(&c);
 }
 
 static void fatal_connect_error_fails(void **state)
@@ -76,41 +77,22 @@ static void server_error_on_open_fails(void **state)
 static void token_error_renews_and_reconnects(void **state)
 {
     prt_fixture *f = *state;
-    assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},"
-                                                "\"action\":{\"type\":\"replace\",\"message\":{\"action\":9,"
-                                                "\"error\":{\"code\":40142,\"statusCode\":401,"
-                                                "\"message\":\"Token expired\"}}},\"times\":1}]"),
-                     200);
+    error_instead_of_first_connected(f, 40142, 401, "Token expired");
     ably_client_options o;
     prt_options(&o, f);
-    prt_auth auth;
-    prt_auth_init(&auth, f, NULL);
     o.auth_callback = prt_token_callback;
-    o.auth_callback_ctx = &auth;
-    ably_realtime *rt = prt_realtime(&o);
-    assert_non_null(rt);
-    prt_states conn;
-    prt_states_init(&conn);
-    ably_connection_on(rt, ABLY_CONN_EVENT_ANY, prt_conn_listener, &conn);
-    ably_connection_connect(rt);
-    assert_true(prt_wait_conn(rt, ABLY_CONN_CONNECTED));
+    prt_client c;
+    assert_true(prt_client_new(&c, f, &o, NULL));
+    assert_true(prt_client_connect(&c));
 
-    char *id = ably_connection_id(rt), *key = ably_connection_key(rt);
-    assert_non_null(id);
-    assert_non_null(key);
-    free(id);
-    free(key);
-    assert_true(prt_auth_calls(&auth) >= 2); /* the first token, then the renewal */
+    assert_true(prt_auth_calls(&c.auth) >= 2); /* the first token, then the renewal */
     const int seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
-    assert_true(prt_states_in_order(&conn, seq, 2));
-    assert_true(proxy_env_count(f->px, "ws_connect", NULL, NULL) >= 2);
+    assert_connected_after_retry(f, c.rt, &c.conn, seq, 2);
     ably_error e;
     ably_error_init(&e);
-    assert_int_equal(ably_connection_error_reason(rt, &e), 0);
+    assert_int_equal(ably_connection_error_reason(c.rt, &e), 0);
     ably_error_clear(&e);
-    prt_close(rt);
-    prt_states_destroy(&conn);
-    prt_auth_destroy(&auth);
+    prt_client_free(&c);
 }
 
 /* RTN14d: the first WebSocket is refused; DISCONNECTED, then a retry connects. */
@@ -123,23 +105,13 @@ static void refused_connection_retries(void **state)
     ably_client_options o;
     prt_options(&o, f);
     o.disconnected_retry_timeout_ms = 500;
-    prt_auth auth;
-    prt_states conn;
-    ably_realtime *rt = jwt_client(f, &auth, &conn, &o);
-    ably_connection_connect(rt);
-    assert_true(prt_wait_conn(rt, ABLY_CONN_CONNECTED));
+    prt_client c;
+    assert_true(prt_client_new(&c, f, &o, NULL));
+    assert_true(prt_client_connect(&c));
 
-    char *id = ably_connection_id(rt), *key = ably_connection_key(rt);
-    assert_non_null(id);
-    assert_non_null(key);
-    free(id);
-    free(key);
     const int seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_DISCONNECTED, ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
-    assert_true(prt_states_in_order(&conn, seq, 4));
-    assert_true(proxy_env_count(f->px, "ws_connect", NULL, NULL) >= 2);
-    prt_close(rt);
-    prt_states_destroy(&conn);
-    prt_auth_destroy(&auth);
+    assert_connected_after_retry(f, c.rt, &c.conn, seq, 4);
+    prt_client_free(&c);
 }
 
 /* RTN14c: CONNECTED never arrives; after realtimeRequestTimeout the client is DISCONNECTED. */
@@ -152,9 +124,9 @@ static void no_connected_times_out(void **state)
     ably_client_options o;
     prt_options(&o, f);
     o.realtime_request_timeout_ms = 1000;
-    prt_auth auth;
-    prt_states conn;
-    ably_realtime *rt = jwt_client(f, &auth, &conn, &o);
+    prt_client c;
+    assert_true(prt_client_new(&c, f, &o, NULL));
+    ably_realtime *rt = c.rt;
     ably_connection_connect(rt);
     assert_true(prt_wait_conn(rt, ABLY_CONN_DISCONNECTED));
 
@@ -164,11 +136,9 @@ static void no_connected_times_out(void **state)
     assert_true((e.message && strstr(e.message, "timeout")) || e.code == 50003 || e.code == 80003);
     ably_error_clear(&e);
     const int seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_DISCONNECTED};
-    assert_true(prt_states_in_order(&conn, seq, 2));
+    assert_true(prt_states_in_order(&c.conn, seq, 2));
     assert_no_identity(rt);
-    prt_close(rt);
-    prt_states_destroy(&conn);
-    prt_auth_destroy(&auth);
+    prt_client_free(&c);
 }
 
 int main(void)

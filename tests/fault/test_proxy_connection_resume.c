@@ -14,42 +14,14 @@
 
 #define CLOSE_AFTER_1S "{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},\"action\":{\"type\":\"close\"},\"times\":1}"
 
-typedef struct {
-    prt_auth auth;
-    ably_realtime *rt;
-    prt_states conn;
-} client;
-
 /* A JWT client through the proxy recording connection states from the start; `o`
  * (may be NULL) carries extra options. Not connected yet. */
-static void client_new(client *c, prt_fixture *f, ably_client_options *o)
+static void client_new(prt_client *c, prt_fixture *f, ably_client_options *o)
 {
-    ably_client_options defaults;
-    if (!o) {
-        prt_options(&defaults, f);
-        o = &defaults;
-    }
-    prt_auth_init(&c->auth, f, NULL);
-    o->auth_callback = prt_jwt_callback;
-    o->auth_callback_ctx = &c->auth;
-    c->rt = prt_realtime(o);
-    assert_non_null(c->rt);
-    prt_states_init(&c->conn);
-    ably_connection_on(c->rt, ABLY_CONN_EVENT_ANY, prt_conn_listener, &c->conn);
+    assert_true(prt_client_new(c, f, o, NULL));
 }
 
-static void client_connect(client *c)
-{
-    ably_connection_connect(c->rt);
-    assert_true(prt_wait_conn(c->rt, ABLY_CONN_CONNECTED));
-}
-
-static void client_free(client *c)
-{
-    prt_close(c->rt);
-    prt_states_destroy(&c->conn);
-    prt_auth_destroy(&c->auth);
-}
+static void client_connect(prt_client *c) { assert_true(prt_client_connect(c)); }
 
 static void assert_conn_error(ably_realtime *rt, int64_t code, int64_t status)
 {
@@ -85,13 +57,12 @@ static void assert_second_connect_resumes(prt_fixture *f)
 /* Test 6 / 6b: the transport goes (close frame, or TCP reset); the client resumes. */
 static void lost_transport_resumes(prt_fixture *f, const char *how)
 {
-    char rules[256];
-    snprintf(rules, sizeof rules,
-             "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},\"action\":{\"type\":\"%s\"},"
-             "\"times\":1}]",
-             how);
-    assert_int_equal(proxy_env_add_rules(f->px, rules), 200);
-    client c;
+    assert_int_equal(prt_add_rules(f->px,
+                                   "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},"
+                                   "\"action\":{\"type\":\"%s\"},\"times\":1}]",
+                                   how),
+                     200);
+    prt_client c;
     client_new(&c, f, NULL);
     ably_connection_connect(c.rt);
     assert_true(prt_states_wait(&c.conn, ABLY_CONN_CONNECTED, 2));
@@ -99,7 +70,7 @@ static void lost_transport_resumes(prt_fixture *f, const char *how)
     const int seq[] = {ABLY_CONN_DISCONNECTED, ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
     assert_true(prt_states_in_order(&c.conn, seq, 3));
     assert_second_connect_resumes(f);
-    client_free(&c);
+    prt_client_free(&c);
 }
 
 static void close_frame_triggers_resume(void **state) { lost_transport_resumes(*state, "close"); }
@@ -111,7 +82,7 @@ static void resume_preserves_connection_id(void **state)
 {
     prt_fixture *f = *state;
     assert_int_equal(proxy_env_add_rules(f->px, "[" CLOSE_AFTER_1S "]"), 200);
-    client c;
+    prt_client c;
     client_new(&c, f, NULL);
     client_connect(&c);
     char *id = ably_connection_id(c.rt), *key = ably_connection_key(c.rt);
@@ -131,7 +102,7 @@ static void resume_preserves_connection_id(void **state)
     free(id_after);
     free(id);
     free(key);
-    client_free(&c);
+    prt_client_free(&c);
 }
 
 #define FAILED_RESUME_CONNECTED(count, id, key)                                                                \
@@ -149,7 +120,7 @@ static void failed_resume_takes_new_identity(void **state)
     assert_int_equal(proxy_env_add_rules(f->px, "[" CLOSE_AFTER_1S "," FAILED_RESUME_CONNECTED(
                                                     2, "proxy-injected-new-id", "proxy-injected-new-key") "]"),
                      200);
-    client c;
+    prt_client c;
     client_new(&c, f, NULL);
     client_connect(&c);
     char *id = ably_connection_id(c.rt);
@@ -168,18 +139,27 @@ static void failed_resume_takes_new_identity(void **state)
     free(id);
     free(id_after);
     free(key_after);
-    client_free(&c);
+    prt_client_free(&c);
+}
+
+/* One second after the first WebSocket opens, the proxy sends DISCONNECTED with the
+ * given error and closes the transport. */
+static void disconnected_after_1s(prt_fixture *f, int code, int status, const char *message)
+{
+    assert_int_equal(prt_add_rules(f->px,
+                                   "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},"
+                                   "\"action\":{\"type\":\"inject_to_client_and_close\",\"message\":"
+                                   "{\"action\":6,\"error\":{\"code\":%d,\"statusCode\":%d,"
+                                   "\"message\":\"%s\"}}},\"times\":1}]",
+                                   code, status, message),
+                     200);
 }
 
 /* Test 9: DISCONNECTED with a token error and no means to renew: FAILED with 40171. */
 static void token_error_without_renewal_fails(void **state)
 {
     prt_fixture *f = *state;
-    assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},"
-                                                "\"action\":{\"type\":\"inject_to_client_and_close\",\"message\":"
-                                                "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,"
-                                                "\"message\":\"Token expired\"}}},\"times\":1}]"),
-                     200);
+    disconnected_after_1s(f, 40142, 401, "Token expired");
     char *token = prt_request_token(f);
     assert_non_null(token);
     ably_client_options o;
@@ -214,12 +194,8 @@ static void token_error_without_renewal_fails(void **state)
 static void non_token_error_reconnects(void **state)
 {
     prt_fixture *f = *state;
-    assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":1000},"
-                                                "\"action\":{\"type\":\"inject_to_client_and_close\",\"message\":"
-                                                "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":500,"
-                                                "\"message\":\"Service temporarily unavailable\"}}},\"times\":1}]"),
-                     200);
-    client c;
+    disconnected_after_1s(f, 80003, 500, "Service temporarily unavailable");
+    prt_client c;
     client_new(&c, f, NULL);
     client_connect(&c);
     prt_states_clear(&c.conn);
@@ -230,7 +206,7 @@ static void non_token_error_reconnects(void **state)
     assert_true(prt_states_in_order(&c.conn, seq, 3));
     assert_second_connect_resumes(f);
     assert_no_conn_error(c.rt);
-    client_free(&c);
+    prt_client_free(&c);
 }
 
 /* Test 21: a connection-level ERROR fails the connection and every attached channel,
@@ -238,7 +214,7 @@ static void non_token_error_reconnects(void **state)
 static void fatal_error_fails_connection_and_channels(void **state)
 {
     prt_fixture *f = *state;
-    client c;
+    prt_client c;
     client_new(&c, f, NULL);
     client_connect(&c);
     char *na = prt_unique("fatal-error-a"), *nb = prt_unique("fatal-error-b");
@@ -284,7 +260,7 @@ static void fatal_error_fails_connection_and_channels(void **state)
     prt_states_destroy(&bs);
     free(na);
     free(nb);
-    client_free(&c);
+    prt_client_free(&c);
 }
 
 /* Test 22 (RTN15g, replaced by RTN14h in spec 6.1.0): with a 2 s connectionStateTtl
@@ -309,7 +285,7 @@ static void ttl_expiry_suspends_then_reconnects(void **state)
     ably_client_options o;
     prt_options(&o, f);
     o.suspended_retry_timeout_ms = 1000;
-    client c;
+    prt_client c;
     client_new(&c, f, &o);
     client_connect(&c);
     char *id = ably_connection_id(c.rt);
@@ -328,32 +304,29 @@ static void ttl_expiry_suspends_then_reconnects(void **state)
     char *last = prt_connect_param(f->px, -1, "resume");
     assert_non_null(last); /* RTN14h: still a resume attempt after SUSPENDED */
     free(last);
-    client_free(&c);
+    prt_client_free(&c);
+}
+
+typedef struct {
+    int n;
+    int64_t *serials;
+} serial_sink;
+
+static void keep_serial(void *ctx, const cJSON *msg, int connects_before)
+{
+    (void)connects_before;
+    serial_sink *sink = ctx;
+    const cJSON *serial = cJSON_GetObjectItem(msg, "msgSerial");
+    if (sink->n < 2)
+        sink->serials[sink->n] = cJSON_IsNumber(serial) ? (int64_t)serial->valuedouble : -1;
+    sink->n++;
 }
 
 /* MESSAGE frames the client sent: their count and the msgSerial of the first two. */
 static int message_frames(proxy_env *px, int64_t serials[2])
 {
-    cJSON *log = proxy_env_log(px);
-    if (!log)
-        return -1;
-    int n = 0;
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, cJSON_GetObjectItem(log, "events"))
-    {
-        const cJSON *dir = cJSON_GetObjectItem(ev, "direction");
-        const cJSON *msg = cJSON_GetObjectItem(ev, "message");
-        const cJSON *action = cJSON_GetObjectItem(msg, "action");
-        if (!cJSON_IsString(dir) || strcmp(dir->valuestring, "client_to_server") != 0 || !cJSON_IsNumber(action) ||
-            action->valueint != 15)
-            continue;
-        const cJSON *serial = cJSON_GetObjectItem(msg, "msgSerial");
-        if (n < 2)
-            serials[n] = cJSON_IsNumber(serial) ? (int64_t)serial->valuedouble : -1;
-        n++;
-    }
-    cJSON_Delete(log);
-    return n;
+    serial_sink sink = {0, serials};
+    return prt_each_frame(px, true, 15, NULL, false, keep_serial, &sink);
 }
 
 /* Test 23: a message whose ACK was lost is sent again on the resumed transport, with
@@ -364,7 +337,7 @@ static void unacked_message_resent_on_resume(void **state)
     assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"ACK\"},"
                                                 "\"action\":{\"type\":\"suppress\"},\"times\":1}]"),
                      200);
-    client c;
+    prt_client c;
     client_new(&c, f, NULL);
     client_connect(&c);
     char *name = prt_unique("test-resend-unacked");
@@ -393,7 +366,7 @@ static void unacked_message_resent_on_resume(void **state)
     assert_int_equal(serials[0], serials[1]);
     prt_result_destroy(&pub);
     free(name);
-    client_free(&c);
+    prt_client_free(&c);
 }
 
 /* Test 24: a new client given a recovery key recovers the connection: same id, a new
@@ -401,7 +374,7 @@ static void unacked_message_resent_on_resume(void **state)
 static void recovery_preserves_connection_id(void **state)
 {
     prt_fixture *f = *state;
-    client c1;
+    prt_client c1;
     client_new(&c1, f, NULL);
     client_connect(&c1);
     char *id = ably_connection_id(c1.rt), *key = ably_connection_key(c1.rt);
@@ -418,14 +391,14 @@ static void recovery_preserves_connection_id(void **state)
                      200);
     assert_int_equal(proxy_env_action(f->px, "{\"type\":\"close\"}"), 200);
     assert_true(prt_states_wait(&c1.conn, ABLY_CONN_DISCONNECTED, 1));
-    client_free(&c1);
+    prt_client_free(&c1);
     assert_int_equal(proxy_env_clear_rules(f->px), 200);
     assert_int_equal(proxy_env_clear_log(f->px), 200);
 
     ably_client_options o;
     prt_options(&o, f);
     o.recover = recovery_key;
-    client c2;
+    prt_client c2;
     client_new(&c2, f, &o);
     client_connect(&c2);
     char *id2 = ably_connection_id(c2.rt), *key2 = ably_connection_key(c2.rt);
@@ -445,7 +418,7 @@ static void recovery_preserves_connection_id(void **state)
     free(key);
     free(name);
     free(recovery_key);
-    client_free(&c2);
+    prt_client_free(&c2);
 }
 
 /* Test 25: recovery refused by the server (new id, error) is handled as a failed
@@ -460,7 +433,7 @@ static void failed_recovery_is_fresh_connection(void **state)
     ably_client_options o;
     prt_options(&o, f);
     o.recover = "{\"connectionKey\":\"stale-old-key\",\"msgSerial\":99,\"channelSerials\":{\"old-channel\":\"old-serial\"}}";
-    client c;
+    prt_client c;
     client_new(&c, f, &o);
     client_connect(&c);
     char *id = ably_connection_id(c.rt), *key = ably_connection_key(c.rt);
@@ -474,7 +447,7 @@ static void failed_recovery_is_fresh_connection(void **state)
     free(recover);
     free(id);
     free(key);
-    client_free(&c);
+    prt_client_free(&c);
 }
 
 /* A DISCONNECTED from the server, then the transport closes: the client reconnects
@@ -482,7 +455,7 @@ static void failed_recovery_is_fresh_connection(void **state)
 static void injected_disconnected_resumes(void **state)
 {
     prt_fixture *f = *state;
-    client c;
+    prt_client c;
     client_new(&c, f, NULL);
     client_connect(&c);
     char *id = ably_connection_id(c.rt);
@@ -496,7 +469,7 @@ static void injected_disconnected_resumes(void **state)
     assert_string_equal(id, id_after);
     free(id);
     free(id_after);
-    client_free(&c);
+    prt_client_free(&c);
 }
 
 int main(void)

@@ -13,31 +13,23 @@ static void closed_transport_reconnects_with_resume(void **state)
     assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":2000},"
                                                 "\"action\":{\"type\":\"close\"},\"times\":1}]"),
                      200);
-    ably_client_options o;
-    prt_options(&o, f);
-    prt_auth auth;
-    prt_auth_init(&auth, f, NULL);
-    o.auth_callback = prt_jwt_callback;
-    o.auth_callback_ctx = &auth;
-    ably_realtime *rt = prt_realtime(&o);
-    assert_non_null(rt);
-    prt_states conn;
-    prt_states_init(&conn);
-    ably_connection_on(rt, ABLY_CONN_EVENT_ANY, prt_conn_listener, &conn);
-    ably_connection_connect(rt);
-    assert_true(prt_wait_conn(rt, ABLY_CONN_CONNECTED));
+    prt_client c;
+    assert_true(prt_client_new(&c, f, NULL, NULL));
+    ably_realtime *rt = c.rt;
+    prt_states *conn = &c.conn;
+    assert_true(prt_client_connect(&c));
     char *first_id = ably_connection_id(rt);
     assert_non_null(first_id);
 
-    assert_true(prt_states_wait(&conn, ABLY_CONN_DISCONNECTED, 1));
-    assert_true(prt_states_wait(&conn, ABLY_CONN_CONNECTED, 2));
+    assert_true(prt_states_wait(conn, ABLY_CONN_DISCONNECTED, 1));
+    assert_true(prt_states_wait(conn, ABLY_CONN_CONNECTED, 2));
     assert_int_equal(ably_connection_get_state(rt), ABLY_CONN_CONNECTED);
     char *id = ably_connection_id(rt), *key = ably_connection_key(rt);
     assert_non_null(id);
     assert_non_null(key);
     const int seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED, ABLY_CONN_DISCONNECTED, ABLY_CONN_CONNECTING,
                        ABLY_CONN_CONNECTED};
-    assert_true(prt_states_in_order(&conn, seq, 5));
+    assert_true(prt_states_in_order(conn, seq, 5));
     assert_true(proxy_env_count(f->px, "ws_connect", NULL, NULL) >= 2);
     char *resume = prt_connect_param(f->px, 1, "resume");
     assert_non_null(resume); /* RTN15c: the second transport resumes */
@@ -48,9 +40,7 @@ static void closed_transport_reconnects_with_resume(void **state)
     free(first_id);
     free(id);
     free(key);
-    prt_close(rt);
-    prt_states_destroy(&conn);
-    prt_auth_destroy(&auth);
+    prt_client_free(&c);
 }
 
 int main(void)

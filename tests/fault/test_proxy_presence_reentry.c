@@ -12,37 +12,32 @@
 
 #include "proxy_rt.h"
 
+typedef struct {
+    int after_connect;
+    bool first;
+    int n;
+    cJSON **msg_out;
+} presence_sink;
+
+static void keep_presence(void *ctx, const cJSON *msg, int connects_before)
+{
+    presence_sink *sink = ctx;
+    if (connects_before < sink->after_connect)
+        return;
+    if (sink->msg_out && (!sink->first || sink->n == 0)) {
+        cJSON_Delete(*sink->msg_out);
+        *sink->msg_out = cJSON_Duplicate(cJSON_GetArrayItem(cJSON_GetObjectItem(msg, "presence"), 0), true);
+    }
+    sink->n++;
+}
+
 /* The client-sent PRESENCE frames on `channel` (after the `after_connect`-th ws_connect,
- * 0: all): their count, and a copy of the first (first_out) or last one's first
- * presence message. */
+ * 0: all): their count, and a copy of the first (first) or last one's first presence
+ * message through msg_out. */
 static int presence_frames(proxy_env *px, const char *channel, int after_connect, bool first, cJSON **msg_out)
 {
-    cJSON *log = proxy_env_log(px);
-    if (!log)
-        return -1;
-    int n = 0, connects = 0;
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, cJSON_GetObjectItem(log, "events"))
-    {
-        const cJSON *type = cJSON_GetObjectItem(ev, "type");
-        if (cJSON_IsString(type) && strcmp(type->valuestring, "ws_connect") == 0)
-            connects++;
-        const cJSON *dir = cJSON_GetObjectItem(ev, "direction");
-        const cJSON *msg = cJSON_GetObjectItem(ev, "message");
-        const cJSON *action = cJSON_GetObjectItem(msg, "action");
-        const cJSON *ch = cJSON_GetObjectItem(msg, "channel");
-        if (connects < after_connect || !cJSON_IsString(dir) || strcmp(dir->valuestring, "client_to_server") != 0 ||
-            !cJSON_IsNumber(action) || action->valueint != 14 || !cJSON_IsString(ch) ||
-            strcmp(ch->valuestring, channel) != 0)
-            continue;
-        if (msg_out && (!first || n == 0)) {
-            cJSON_Delete(*msg_out);
-            *msg_out = cJSON_Duplicate(cJSON_GetArrayItem(cJSON_GetObjectItem(msg, "presence"), 0), true);
-        }
-        n++;
-    }
-    cJSON_Delete(log);
-    return n;
+    presence_sink sink = {after_connect, first, 0, msg_out};
+    return prt_each_frame(px, true, 14, channel, false, keep_presence, &sink) < 0 ? -1 : sink.n;
 }
 
 /* RTP17g: the re-entry is an ENTER (2) for client-a with the data it entered with. */
@@ -72,10 +67,7 @@ static void member_enter(member *m, prt_fixture *f, prt_states *conn)
 {
     ably_client_options o;
     prt_options(&o, f);
-    prt_auth_init(&m->auth, f, "client-a");
-    o.auth_callback = prt_jwt_callback;
-    o.auth_callback_ctx = &m->auth;
-    m->rt = prt_realtime(&o);
+    m->rt = prt_jwt_realtime(&o, &m->auth, f, "client-a");
     assert_non_null(m->rt);
     if (conn)
         ably_connection_on(m->rt, ABLY_CONN_EVENT_ANY, prt_conn_listener, conn);
@@ -111,12 +103,12 @@ static void reenter_on_non_resumed_attached(void **state)
     int before = presence_frames(f->px, m.name, 0, false, NULL);
     assert_true(before >= 1);
 
-    char action[512];
-    snprintf(action, sizeof action,
-             "{\"type\":\"inject_to_client\",\"message\":{\"action\":11,\"channel\":\"%s\",\"flags\":0,"
-             "\"error\":{\"code\":91001,\"statusCode\":500,\"message\":\"Continuity lost\"}}}",
-             m.name);
-    assert_int_equal(proxy_env_action(f->px, action), 200);
+    assert_int_equal(prt_act(f->px,
+                             "{\"type\":\"inject_to_client\",\"message\":{\"action\":11,\"channel\":\"%s\","
+                             "\"flags\":0,\"error\":{\"code\":91001,\"statusCode\":500,"
+                             "\"message\":\"Continuity lost\"}}}",
+                             m.name),
+                     200);
     int64_t end = prt_now_ms() + PRT_WAIT_MS;
     while (presence_frames(f->px, m.name, 0, false, NULL) <= before && prt_now_ms() < end)
         usleep(100000);
@@ -137,15 +129,13 @@ static void reenter_after_disconnect(void **state)
     prt_fixture *f = *state;
     member m;
     m.name = prt_unique("test-rtp17i-real");
-    char rules[1024];
-    snprintf(rules, sizeof rules,
+    assert_int_equal(prt_add_rules(f->px,
              "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":3000},\"action\":{\"type\":\"close\"},"
              "\"times\":1},"
              "{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"ATTACHED\",\"channel\":\"%1$s\",\"count\":2},"
              "\"action\":{\"type\":\"replace\",\"message\":{\"action\":11,\"channel\":\"%1$s\",\"flags\":0,"
              "\"error\":{\"code\":91001,\"statusCode\":500,\"message\":\"Continuity lost\"}}},\"times\":1}]",
-             m.name);
-    assert_int_equal(proxy_env_add_rules(f->px, rules), 200);
+             m.name), 200);
     prt_states conn;
     prt_states_init(&conn);
     member_enter(&m, f, &conn);

@@ -61,24 +61,41 @@ static int channel_requests(proxy_env *px, int statuses[2])
     return n;
 }
 
+/* The first request under /channels/ is answered with `status` and an Ably error. */
+static void fail_first_channel_request(prt_fixture *f, int status, int code, const char *message)
+{
+    assert_int_equal(prt_add_rules(f->px,
+                                   "[{\"match\":{\"type\":\"http_request\",\"pathContains\":\"/channels/\"},"
+                                   "\"action\":{\"type\":\"http_respond\",\"status\":%d,\"body\":{\"error\":"
+                                   "{\"code\":%d,\"statusCode\":%d,\"message\":\"%s\"}}},\"times\":1}]",
+                                   status, code, status, message),
+                     200);
+}
+
+/* One publish on a fresh `prefix` channel by a REST client whose tokens come from
+ * `auth` (prt_token_callback); publish()'s result, its error in *err. */
+static int publish_once(prt_fixture *f, prt_auth *auth, const char *prefix, ably_error *err)
+{
+    ably_rest *rest = rest_client(f, auth, prt_token_callback);
+    char *name = prt_unique(prefix);
+    ably_data d = ably_data_borrow(ABLY_DATA_STRING, "hello", 5);
+    int rc = ably_rest_channel_publish(rest_channel(rest, name), "test-event", &d, NULL, err);
+    free(name);
+    ably_rest_destroy(rest);
+    return rc;
+}
+
 /* Test 18: a 401 / 40142 on the first channel request; the client renews its token
  * through the authCallback and the retried publish succeeds (RSC10). */
 static void token_renewal_on_401(void **state)
 {
     prt_fixture *f = *state;
-    assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"http_request\",\"pathContains\":\"/channels/\"},"
-                                                "\"action\":{\"type\":\"http_respond\",\"status\":401,\"body\":"
-                                                "{\"error\":{\"code\":40142,\"statusCode\":401,"
-                                                "\"message\":\"Token expired\"}}},\"times\":1}]"),
-                     200);
+    fail_first_channel_request(f, 401, 40142, "Token expired");
     prt_auth auth;
     prt_auth_init(&auth, f, NULL);
-    ably_rest *rest = rest_client(f, &auth, prt_token_callback);
-    char *name = prt_unique("test-RSC10-token-renewal");
-    ably_data d = ably_data_borrow(ABLY_DATA_STRING, "hello", 5);
     ably_error err;
     ably_error_init(&err);
-    int rc = ably_rest_channel_publish(rest_channel(rest, name), "test-event", &d, NULL, &err);
+    int rc = publish_once(f, &auth, "test-RSC10-token-renewal", &err);
     if (rc != 0)
         fprintf(stderr, "publish: %lld %s\n", (long long)err.code, err.message ? err.message : "");
     assert_int_equal(rc, 0);
@@ -89,8 +106,6 @@ static void token_renewal_on_401(void **state)
     assert_true(channel_requests(f->px, statuses) >= 2);
     assert_int_equal(statuses[0], 401);
     assert_true(statuses[1] == 200 || statuses[1] == 201);
-    free(name);
-    ably_rest_destroy(rest);
     prt_auth_destroy(&auth);
 }
 
@@ -99,25 +114,16 @@ static void token_renewal_on_401(void **state)
 static void http_503_without_fallback_fails(void **state)
 {
     prt_fixture *f = *state;
-    assert_int_equal(proxy_env_add_rules(f->px, "[{\"match\":{\"type\":\"http_request\",\"pathContains\":\"/channels/\"},"
-                                                "\"action\":{\"type\":\"http_respond\",\"status\":503,\"body\":"
-                                                "{\"error\":{\"code\":50300,\"statusCode\":503,"
-                                                "\"message\":\"Service temporarily unavailable\"}}},\"times\":1}]"),
-                     200);
+    fail_first_channel_request(f, 503, 50300, "Service temporarily unavailable");
     prt_auth auth;
     prt_auth_init(&auth, f, NULL);
-    ably_rest *rest = rest_client(f, &auth, prt_token_callback);
-    char *name = prt_unique("test-RSC15m-503-error");
-    ably_data d = ably_data_borrow(ABLY_DATA_STRING, "hello", 5);
     ably_error err;
     ably_error_init(&err);
-    assert_int_not_equal(ably_rest_channel_publish(rest_channel(rest, name), "test-event", &d, NULL, &err), 0);
+    assert_int_not_equal(publish_once(f, &auth, "test-RSC15m-503-error", &err), 0);
     assert_int_equal(err.code, 50300);
     assert_int_equal(err.status_code, 503);
     ably_error_clear(&err);
     assert_int_equal(channel_requests(f->px, NULL), 1);
-    free(name);
-    ably_rest_destroy(rest);
     prt_auth_destroy(&auth);
 }
 
@@ -127,13 +133,10 @@ static void publish_and_history_through_proxy(void **state)
 {
     prt_fixture *f = *state;
     prt_auth rt_auth, rest_auth;
-    prt_auth_init(&rt_auth, f, NULL);
     prt_auth_init(&rest_auth, f, NULL);
     ably_client_options o;
     prt_options(&o, f);
-    o.auth_callback = prt_jwt_callback;
-    o.auth_callback_ctx = &rt_auth;
-    ably_realtime *rt = prt_realtime(&o);
+    ably_realtime *rt = prt_jwt_realtime(&o, &rt_auth, f, NULL);
     assert_non_null(rt);
     ably_rest *rest = rest_client(f, &rest_auth, prt_jwt_callback);
     char *name = prt_unique("test-RTL6-publish-history");

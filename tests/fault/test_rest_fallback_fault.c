@@ -13,13 +13,13 @@
 #include "ably_test.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ably/ably.h"
+#include "proxy_env.h"
 #include "sandbox_env.h"
 
 #define FALLBACK_SUFFIX ".sandbox.test"
@@ -55,51 +55,10 @@ static const ably_http_transport mapped_transport = { mapped_perform, &g_map };
 
 /* ---- the fault control endpoint ---- */
 
-typedef struct {
-    char *data;
-    size_t len;
-} body_buf;
-
-static size_t collect(char *p, size_t size, size_t n, void *user)
-{
-    body_buf *b = user;
-    char *grown = realloc(b->data, b->len + size * n + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, p, size * n);
-    b->data = grown;
-    b->len += size * n;
-    grown[b->len] = '\0';
-    return size * n;
-}
-
+/* A call to the sandbox's /_sandbox/faults API (proxy_env_http). */
 static long control(const sandbox_env *env, const char *method, const char *path, const char *body, char **out)
 {
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", env->base_url, path);
-    body_buf b = { NULL, 0 };
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    long status = -1;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (out)
-        *out = b.data;
-    else
-        free(b.data);
-    return status;
+    return proxy_env_http(env->base_url, method, path, body, out);
 }
 
 /* Adds a rule (JSON text) for the main port. */

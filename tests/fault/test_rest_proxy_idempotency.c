@@ -12,13 +12,9 @@
 #include <unistd.h>
 
 #include "ably/ably.h"
-#include "proxy_env.h"
-#include "sandbox_env.h"
+#include "proxy_rt.h"
 
-typedef struct {
-    sandbox_env *sbx;
-    proxy_env *px;
-} fixture;
+typedef prt_fixture fixture;
 
 /* The next publish (a POST under /channels/) reaches the sandbox, but the client
  * gets a 503 instead of its answer. */
@@ -51,10 +47,16 @@ static ably_rest *client_through_proxy(const fixture *f)
     return rest;
 }
 
-static void unique_channel(char *out, size_t size, const char *prefix)
+/* A channel named `<prefix>-<pid>-<seconds>-<n>` on rest. */
+static ably_rest_channel *unique_channel(ably_rest *rest, const char *prefix)
 {
     static unsigned counter;
-    snprintf(out, size, "%s-%d-%lld-%u", prefix, (int)getpid(), (long long)time(NULL), counter++);
+    char name[128];
+    snprintf(name, sizeof name, "%s-%d-%lld-%u", prefix, (int)getpid(), (long long)time(NULL), counter++);
+    ably_rest_channel *ch = NULL;
+    ably_error err = {0};
+    assert_int_equal(ably_rest_channels_get(rest, name, NULL, &ch, &err), 0);
+    return ch;
 }
 
 static int posts_seen(fixture *f)
@@ -88,11 +90,8 @@ static void retried_publish_is_stored_once(void **state)
 {
     fixture *f = *state;
     ably_rest *rest = client_through_proxy(f);
-    char name[128];
-    unique_channel(name, sizeof name, "test-RSL1k4-idempotent");
-    ably_rest_channel *ch = NULL;
+    ably_rest_channel *ch = unique_channel(rest, "test-RSL1k4-idempotent");
     ably_error err = {0};
-    assert_int_equal(ably_rest_channels_get(rest, name, NULL, &ch, &err), 0);
     assert_int_equal(proxy_env_add_rules(f->px, REPLACE_NEXT_PUBLISH), 200);
     int before = posts_seen(f);
 
@@ -120,11 +119,8 @@ static void idempotent_publishing_end_to_end(void **state)
 {
     fixture *f = *state;
     ably_rest *rest = client_through_proxy(f);
-    char name[128];
-    unique_channel(name, sizeof name, "test-RSL1k-whole");
-    ably_rest_channel *ch = NULL;
+    ably_rest_channel *ch = unique_channel(rest, "test-RSL1k-whole");
     ably_error err = {0};
-    assert_int_equal(ably_rest_channels_get(rest, name, NULL, &ch, &err), 0);
 
     /* a batch with no ids, its first answer replaced by a 503 */
     assert_int_equal(proxy_env_add_rules(f->px, REPLACE_NEXT_PUBLISH), 200);
@@ -187,29 +183,12 @@ static void idempotent_publishing_end_to_end(void **state)
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
     const char *endpoint = getenv("ABLY_TEST_ENDPOINT");
     if (endpoint && *endpoint) {
         fprintf(stderr, "proxy tests need the local ably-sandbox; ABLY_TEST_ENDPOINT is set\n");
-        free(f);
         return -1;
     }
-    f->sbx = sandbox_env_setup();
-    if (f->sbx)
-        f->px = proxy_env_start(PROXY_ENV_BIN, f->sbx);
-    *state = f;
-    return f->sbx && f->px ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    int px_status = proxy_env_stop(f->px);
-    int sbx_status = sandbox_env_teardown(f->sbx);
-    free(f);
-    return px_status == 0 && sbx_status == 0 ? 0 : -1;
+    return prt_group_setup(state);
 }
 
 int main(void)
@@ -218,5 +197,5 @@ int main(void)
         ABLY_TEST(retried_publish_is_stored_once, "RSL1k4"),
         ABLY_TEST(idempotent_publishing_end_to_end, "RSL1k RSL1k1 RSL1k2 RSL1k3 RSL1k4 RSL1k5"),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, prt_group_teardown);
 }

@@ -3,41 +3,19 @@
  * realtime fan-out (ANNOTATION frames and MESSAGE_SUMMARY messages). */
 #include "rt_test_util.h"
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
-static const char *key(const sandbox_env *env, size_t i)
-{
-    return sandbox_env_key(env, i)->key_str;
-}
-
-static void publish(const sandbox_env *env, const char *channel, char *out, size_t cap)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/channels/%s/messages", channel);
-    srv_resp r = srv_post_json(env, path, "{\"name\":\"greeting\",\"data\":\"hello\"}", key(env, 0));
-    assert_int_equal(r.status, 201);
-    cJSON *o = srv_json(&r);
-    snprintf(out, cap, "%s", cJSON_GetArrayItem(cJSON_GetObjectItem(o, "serials"), 0)->valuestring);
-    cJSON_Delete(o);
-    srv_resp_free(&r);
-}
-
 static srv_resp annotate(const sandbox_env *env, const char *channel, const char *serial, const char *body,
                          size_t key_index)
 {
     char path[300];
     snprintf(path, sizeof path, "/channels/%s/messages/%s/annotations", channel, serial);
-    return srv_post_json(env, path, body, key(env, key_index));
+    return srv_post_json(env, path, body, srv_key(env, key_index));
 }
 
 static cJSON *latest_message(const sandbox_env *env, const char *channel)
 {
     char path[256];
     snprintf(path, sizeof path, "/channels/%s/messages?limit=1", channel);
-    srv_resp r = srv_get(env, path, key(env, 0));
+    srv_resp r = srv_get(env, path, srv_key(env, 0));
     assert_int_equal(r.status, 200);
     cJSON *items = srv_json(&r);
     srv_resp_free(&r);
@@ -52,7 +30,7 @@ static void publish_list_and_summary(void **state)
     sandbox_env *env = *state;
     const char *ch = srv_unique_channel("mutable:ann");
     char serial[64];
-    publish(env, ch, serial, sizeof serial);
+    srv_publish_serial(env, ch, serial, sizeof serial);
     srv_resp r = annotate(env, ch, serial,
                           "[{\"action\":0,\"type\":\"reaction:distinct.v1\",\"name\":\"like\",\"clientId\":\"a\"}]", 0);
     assert_int_equal(r.status, 201);
@@ -69,7 +47,7 @@ static void publish_list_and_summary(void **state)
 
     char path[300];
     snprintf(path, sizeof path, "/channels/%s/messages/%s/annotations?limit=3", ch, serial);
-    r = srv_get(env, path, key(env, 0));
+    r = srv_get(env, path, srv_key(env, 0));
     assert_int_equal(r.status, 200);
     cJSON *items = srv_json(&r);
     assert_int_equal(cJSON_GetArraySize(items), 3); /* paged: 4 stored */
@@ -104,10 +82,10 @@ static void serial_in_body_route(void **state)
     sandbox_env *env = *state;
     const char *ch = srv_unique_channel("mutable:ann");
     char serial[64], path[300], body[300];
-    publish(env, ch, serial, sizeof serial);
+    srv_publish_serial(env, ch, serial, sizeof serial);
     snprintf(path, sizeof path, "/channels/%s/annotations", ch);
     snprintf(body, sizeof body, "[{\"action\":0,\"type\":\"flag.v1\",\"messageSerial\":\"%s\",\"clientId\":\"x\"}]", serial);
-    srv_resp r = srv_post_json(env, path, body, key(env, 0));
+    srv_resp r = srv_post_json(env, path, body, srv_key(env, 0));
     assert_int_equal(r.status, 201);
     srv_resp_free(&r);
     cJSON *m = latest_message(env, ch);
@@ -123,7 +101,7 @@ static void annotation_denials(void **state)
     sandbox_env *env = *state;
     const char *ch = srv_unique_channel("mutable:ann");
     char serial[64];
-    publish(env, ch, serial, sizeof serial);
+    srv_publish_serial(env, ch, serial, sizeof serial);
     srv_resp r = annotate(env, ch, serial, "[{\"action\":0,\"name\":\"like\"}]", 0); /* no type */
     assert_ably_error(&r, 400, 40003);
     srv_resp_free(&r);
@@ -144,7 +122,7 @@ static void annotation_denials(void **state)
     srv_resp_free(&r);
     /* srv_unique_channel reuses its buffer: `ch` is not used below */
     const char *plain = srv_unique_channel("plain-ann");
-    publish(env, plain, serial, sizeof serial);
+    srv_publish_serial(env, plain, serial, sizeof serial);
     r = annotate(env, plain, serial, "[{\"action\":0,\"type\":\"t.v1\"}]", 0); /* not mutable */
     assert_ably_error(&r, 400, 93002);
     srv_resp_free(&r);
@@ -167,7 +145,7 @@ static void summary_aggregations(void **state)
     sandbox_env *env = *state;
     char ch[128], serial[64];
     snprintf(ch, sizeof ch, "%s", srv_unique_channel("mutable:agg"));
-    publish(env, ch, serial, sizeof serial);
+    srv_publish_serial(env, ch, serial, sizeof serial);
     post_one(env, ch, serial, 0, "vote:unique.v1", "yes", "a", 1);
     post_one(env, ch, serial, 0, "vote:unique.v1", "no", "a", 1); /* a moves to "no" */
     post_one(env, ch, serial, 0, "vote:unique.v1", "yes", "b", 1);
@@ -196,7 +174,7 @@ static void realtime_fan_out(void **state)
     sandbox_env *env = *state;
     const char *ch = srv_unique_channel("mutable:ann");
     char serial[64];
-    publish(env, ch, serial, sizeof serial);
+    srv_publish_serial(env, ch, serial, sizeof serial);
     rt_client *raw = rtu_connect(env, 0, NULL, false, NULL);
     rt_client *plain = rtu_connect(env, 0, NULL, true, NULL);
     ably_protocol_message *att = rtu_attach(raw, ch, ABLY_PROTOCOL_MESSAGE_FLAG_ANNOTATION_SUBSCRIBE);
@@ -233,7 +211,7 @@ static void realtime_annotation_and_update_frames(void **state)
     sandbox_env *env = *state;
     char ch[128], serial[64], frame[1024];
     snprintf(ch, sizeof ch, "%s", srv_unique_channel("mutable:rt"));
-    publish(env, ch, serial, sizeof serial);
+    srv_publish_serial(env, ch, serial, sizeof serial);
     rt_client *c = rtu_connect(env, 0, NULL, false, NULL);
     rtu_attach_ok(c, ch);
     snprintf(frame, sizeof frame,
@@ -295,5 +273,5 @@ int main(void)
         ABLY_TEST(realtime_fan_out, "RTAN4b TM2u"),
         ABLY_TEST(realtime_annotation_and_update_frames, "RTAN1c RTL32b RTL32d"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -181,11 +181,6 @@ static void time_returns_server_clock(void **state)
     srv_resp_free(&r);
 }
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,5 +191,5 @@ int main(void)
         ABLY_TEST(post_apps_accepts_msgpack_and_defaults, "G2 G1"),
         ABLY_TEST(time_returns_server_clock, "RSC16"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -465,11 +465,6 @@ static void token_request_accepts_msgpack(void **state)
     srv_resp_free(&r);
 }
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,5 +486,5 @@ int main(void)
         ABLY_TEST(basic_auth_client_id_header, "RSA7e2 RSL1m4"),
         ABLY_TEST(token_request_accepts_msgpack, "RSA8 G1"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

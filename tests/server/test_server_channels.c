@@ -2,21 +2,11 @@
  * GET /channels (enumeration), POST /messages. */
 #include "test_server_http.h"
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
-static const char *key(const sandbox_env *env, size_t i)
-{
-    return sandbox_env_key(env, i)->key_str;
-}
-
 static void publish_one(const sandbox_env *env, const char *channel)
 {
     char path[256];
     snprintf(path, sizeof path, "/channels/%s/messages", channel);
-    srv_resp r = srv_post_json(env, path, "{\"name\":\"e\",\"data\":\"d\"}", key(env, 0));
+    srv_resp r = srv_post_json(env, path, "{\"name\":\"e\",\"data\":\"d\"}", srv_key(env, 0));
     assert_int_equal(r.status, 201);
     srv_resp_free(&r);
 }
@@ -24,7 +14,7 @@ static void publish_one(const sandbox_env *env, const char *channel)
 static void channel_details_report_status_and_occupancy(void **state)
 {
     sandbox_env *env = *state;
-    srv_resp r = srv_get(env, "/channels/persisted:presence_fixtures", key(env, 0));
+    srv_resp r = srv_get(env, "/channels/persisted:presence_fixtures", srv_key(env, 0));
     assert_int_equal(r.status, 200);
     cJSON *o = srv_json(&r);
     assert_string_equal(cJSON_GetObjectItem(o, "channelId")->valuestring, "persisted:presence_fixtures");
@@ -36,7 +26,7 @@ static void channel_details_report_status_and_occupancy(void **state)
     cJSON_Delete(o);
     srv_resp_free(&r);
     /* keys[3] (subscribe only) lacks channel-metadata. */
-    r = srv_get(env, "/channels/persisted:presence_fixtures", key(env, 3));
+    r = srv_get(env, "/channels/persisted:presence_fixtures", srv_key(env, 3));
     assert_ably_error(&r, 401, 40160);
     srv_resp_free(&r);
 }
@@ -48,7 +38,7 @@ static void enumeration_filters_by_prefix_and_pages(void **state)
     publish_one(env, "enum:b");
     publish_one(env, "enum:c");
     publish_one(env, "other:x");
-    srv_resp r = srv_get(env, "/channels?prefix=enum:&by=id", key(env, 0));
+    srv_resp r = srv_get(env, "/channels?prefix=enum:&by=id", srv_key(env, 0));
     assert_int_equal(r.status, 200);
     cJSON *names = srv_json(&r);
     assert_int_equal(cJSON_GetArraySize(names), 3);
@@ -57,26 +47,17 @@ static void enumeration_filters_by_prefix_and_pages(void **state)
     cJSON_Delete(names);
     srv_resp_free(&r);
 
-    r = srv_get(env, "/channels?prefix=enum:&limit=2", key(env, 0));
+    r = srv_get(env, "/channels?prefix=enum:&limit=2", srv_key(env, 0));
     assert_int_equal(r.status, 200);
     cJSON *details = srv_json(&r);
     assert_int_equal(cJSON_GetArraySize(details), 2);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(details, 0), "channelId")->valuestring, "enum:a");
     assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(details, 0), "status"));
-    char link[1024];
-    assert_true(srv_header(&r, "link", link, sizeof link));
-    char *next = strstr(link, "rel=\"next\"");
-    assert_non_null(next);
-    char *open = link;
-    for (char *p = link; p < next; p++)
-        if (*p == '<')
-            open = p;
-    *strchr(open, '>') = '\0';
-    char path[512];
-    snprintf(path, sizeof path, "/channels%s", open + 1 + strlen("./channels"));
+    char query[1024], path[1100];
+    snprintf(path, sizeof path, "/channels%s", srv_next_query(&r, "./channels", query, sizeof query));
     cJSON_Delete(details);
     srv_resp_free(&r);
-    r = srv_get(env, path, key(env, 0));
+    r = srv_get(env, path, srv_key(env, 0));
     assert_int_equal(r.status, 200);
     details = srv_json(&r);
     assert_int_equal(cJSON_GetArraySize(details), 1);
@@ -88,19 +69,12 @@ static void enumeration_filters_by_prefix_and_pages(void **state)
 static void enumeration_denials(void **state)
 {
     sandbox_env *env = *state;
-    /* keys[2] has only per-channel capabilities: no app-wide channel-metadata. */
-    srv_resp r = srv_get(env, "/channels", key(env, 2));
-    assert_ably_error(&r, 401, 40160);
-    srv_resp_free(&r);
-    r = srv_get(env, "/channels?limit=5000", key(env, 0));
-    assert_ably_error(&r, 400, 40003);
-    srv_resp_free(&r);
-    r = srv_get(env, "/channels?by=colour", key(env, 0));
-    assert_ably_error(&r, 400, 40003);
-    srv_resp_free(&r);
-    r = srv_get(env, "/channels", NULL);
-    assert_ably_error(&r, 401, 40101);
-    srv_resp_free(&r);
+    SRV_ASSERT_REFUSALS(env,
+                        /* keys[2] has only per-channel capabilities: no app-wide channel-metadata. */
+                        { "/channels", NULL, 2, 401, 40160 },
+                        { "/channels?limit=5000", NULL, 0, 400, 40003 },
+                        { "/channels?by=colour", NULL, 0, 400, 40003 },
+                        { "/channels", NULL, -1, 401, 40101 });
 }
 
 static void batch_publish_reports_per_channel(void **state)
@@ -108,13 +82,13 @@ static void batch_publish_reports_per_channel(void **state)
     sandbox_env *env = *state;
     const char *body = "[{\"channels\":[\"batch-a\",\"batch-b\"],\"messages\":[{\"name\":\"x\",\"data\":\"1\"},"
                        "{\"name\":\"y\",\"data\":\"2\"}]},{\"channels\":\"batch-c\",\"messages\":{\"data\":\"3\"}}]";
-    srv_resp r = srv_post_json(env, "/messages", body, key(env, 0));
+    srv_resp r = srv_post_json(env, "/messages", body, srv_key(env, 0));
     /* A bare string / object where arrays are expected is not a BatchPublishSpec. */
     assert_int_equal(r.status, 400);
     srv_resp_free(&r);
     body = "[{\"channels\":[\"batch-a\",\"batch-b\"],\"messages\":[{\"name\":\"x\",\"data\":\"1\"},"
            "{\"name\":\"y\",\"data\":\"2\"}]},{\"channels\":[\"batch-c\"],\"messages\":[{\"data\":\"3\"}]}]";
-    r = srv_post_json(env, "/messages", body, key(env, 0));
+    r = srv_post_json(env, "/messages", body, srv_key(env, 0));
     assert_int_equal(r.status, 201);
     cJSON *o = srv_json(&r);
     assert_int_equal(cJSON_GetArraySize(o), 2);
@@ -127,7 +101,7 @@ static void batch_publish_reports_per_channel(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res, "serials")), 2);
     cJSON_Delete(o);
     srv_resp_free(&r);
-    r = srv_get(env, "/channels/batch-b/messages?direction=forwards", key(env, 0));
+    r = srv_get(env, "/channels/batch-b/messages?direction=forwards", srv_key(env, 0));
     o = srv_json(&r);
     assert_int_equal(cJSON_GetArraySize(o), 2);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 1), "data")->valuestring, "2");
@@ -137,7 +111,7 @@ static void batch_publish_reports_per_channel(void **state)
     /* One spec object (not an array) still gets an array back. keys[2] may publish on
      * channel0 but not channel3 (subscribe only). */
     body = "{\"channels\":[\"channel0\",\"channel3\"],\"messages\":[{\"data\":\"z\"}]}";
-    r = srv_post_json(env, "/messages", body, key(env, 2));
+    r = srv_post_json(env, "/messages", body, srv_key(env, 2));
     assert_int_equal(r.status, 201);
     o = srv_json(&r);
     assert_true(cJSON_IsArray(o));
@@ -153,18 +127,10 @@ static void batch_publish_reports_per_channel(void **state)
 static void batch_publish_rejects_bad_bodies(void **state)
 {
     sandbox_env *env = *state;
-    srv_resp r = srv_post_json(env, "/messages", "[]", key(env, 0));
-    assert_ably_error(&r, 400, 40001);
-    srv_resp_free(&r);
-    r = srv_post_json(env, "/messages", "{\"channels\":[],\"messages\":[{\"data\":\"a\"}]}", key(env, 0));
-    assert_ably_error(&r, 400, 40003);
-    srv_resp_free(&r);
-    r = srv_post_json(env, "/messages", "not json", key(env, 0));
-    assert_ably_error(&r, 400, 40001);
-    srv_resp_free(&r);
-    r = srv_post_json(env, "/messages", "{\"channels\":[\"a\"],\"messages\":[{\"data\":\"a\"}]}", NULL);
-    assert_ably_error(&r, 401, 40101);
-    srv_resp_free(&r);
+    SRV_ASSERT_REFUSALS(env, { "/messages", "[]", 0, 400, 40001 },
+                        { "/messages", "{\"channels\":[],\"messages\":[{\"data\":\"a\"}]}", 0, 400, 40003 },
+                        { "/messages", "not json", 0, 400, 40001 },
+                        { "/messages", "{\"channels\":[\"a\"],\"messages\":[{\"data\":\"a\"}]}", -1, 401, 40101 });
 }
 
 int main(void)
@@ -176,5 +142,5 @@ int main(void)
         ABLY_TEST(batch_publish_reports_per_channel, "RSC22c RSC22b BPR2 BPF2"),
         ABLY_TEST(batch_publish_rejects_bad_bodies, "RSC22c"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -159,6 +159,16 @@ static fault_fixture *fixture(void **state)
     return *state;
 }
 
+/* GET /_sandbox/faults must list no rules. */
+static void assert_no_rules(fault_fixture *fx)
+{
+    srv_resp r = srv_get(&fx->ports[0], "/_sandbox/faults", NULL);
+    cJSON *j = srv_json(&r);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "rules")), 0);
+    cJSON_Delete(j);
+    srv_resp_free(&r);
+}
+
 /* Adds a rule (JSON text with %d for the port) and returns its id. */
 static int add_rule(fault_fixture *fx, const char *json)
 {
@@ -265,11 +275,7 @@ static void status_fault_for_next_n_requests(void **state)
     assert_string_equal(str_of(last, "action"), "pass");
     cJSON_Delete(log);
     /* the spent rule is gone */
-    srv_resp r = srv_get(&fx->ports[0], "/_sandbox/faults", NULL);
-    cJSON *j = srv_json(&r);
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "rules")), 0);
-    cJSON_Delete(j);
-    srv_resp_free(&r);
+    assert_no_rules(fx);
 }
 
 static void status_500_answers_in_the_requested_format(void **state)
@@ -477,11 +483,7 @@ static void rejects_bad_rules(void **state)
     r = srv_get(&fx->ports[0], "/_sandbox/faults/nope/deeper", NULL);
     assert_ably_error(&r, 404, 40400);
     srv_resp_free(&r);
-    r = srv_get(&fx->ports[0], "/_sandbox/faults", NULL);
-    cJSON *j = srv_json(&r);
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "rules")), 0);
-    cJSON_Delete(j);
-    srv_resp_free(&r);
+    assert_no_rules(fx);
 }
 
 static void log_filters_by_port_and_since(void **state)

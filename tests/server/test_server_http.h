@@ -5,6 +5,7 @@
 #define TEST_SERVER_HTTP_H
 
 #include "ably_test.h"
+#include "proxy_env.h"
 #include "sandbox_env.h"
 
 #include <cjson/cJSON.h>
@@ -35,24 +36,9 @@ typedef struct {
     const char *extra_header; /* one more "Name: value" */
 } srv_req;
 
-typedef struct {
-    char *data;
-    size_t len;
-} srv_buf;
-
-static inline size_t srv_collect(char *ptr, size_t size, size_t nmemb, void *user)
-{
-    srv_buf *b = user;
-    size_t n = size * nmemb;
-    char *grown = realloc(b->data, b->len + n + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, ptr, n);
-    b->data = grown;
-    b->len += n;
-    grown[b->len] = '\0';
-    return n;
-}
+/* Response bodies are collected by the support library's helper. */
+typedef proxy_env_buf srv_buf;
+#define srv_collect proxy_env_collect
 
 static inline srv_resp srv_do(const sandbox_env *env, const srv_req *r)
 {
@@ -176,6 +162,87 @@ static inline srv_resp srv_post_json(const sandbox_env *env, const char *path, c
     srv_req r = { .method = "POST", .path = path, .content_type = "application/json",
                   .body = json, .userpwd = userpwd };
     return srv_do(env, &r);
+}
+
+/* Key i of the test app as Basic auth "keyName:secret" (test-app-setup.json's keys). */
+static inline const char *srv_key(const sandbox_env *env, size_t i)
+{
+    return sandbox_env_key(env, i)->key_str;
+}
+
+/* Publishes {"name":"greeting","data":"hello"} on `channel` with key 0 (201 required)
+ * and copies the message's serial into out. */
+static inline void srv_publish_serial(const sandbox_env *env, const char *channel, char *out, size_t cap)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/channels/%s/messages", channel);
+    srv_resp r = srv_post_json(env, path, "{\"name\":\"greeting\",\"data\":\"hello\"}", srv_key(env, 0));
+    assert_int_equal(r.status, 201);
+    cJSON *o = srv_json(&r);
+    snprintf(out, cap, "%s", cJSON_GetArrayItem(cJSON_GetObjectItem(o, "serials"), 0)->valuestring);
+    cJSON_Delete(o);
+    srv_resp_free(&r);
+}
+
+/* A request that must be refused with `status` and Ably error `code` (assert_ably_error). */
+typedef struct {
+    const char *path;
+    const char *json; /* NULL: a GET; else POSTed as application/json */
+    int key;          /* key index, -1: no credentials */
+    long status;
+    int code;
+} srv_refusal;
+
+static inline void srv_assert_refusals(const sandbox_env *env, const srv_refusal *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *auth = list[i].key >= 0 ? srv_key(env, (size_t)list[i].key) : NULL;
+        srv_resp r = list[i].json ? srv_post_json(env, list[i].path, list[i].json, auth)
+                                  : srv_get(env, list[i].path, auth);
+        assert_ably_error(&r, list[i].status, list[i].code);
+        srv_resp_free(&r);
+    }
+}
+
+#define SRV_ASSERT_REFUSALS(env, ...)                                                     \
+    do {                                                                                  \
+        const srv_refusal refusals_[] = { __VA_ARGS__ };                                  \
+        srv_assert_refusals((env), refusals_, sizeof refusals_ / sizeof refusals_[0]);    \
+    } while (0)
+
+/* GET `path` with key `key_index`, which must answer 200 with a JSON body: the parsed
+ * body (the caller deletes it); the response itself through keep (else freed). */
+static inline cJSON *srv_get_json(const sandbox_env *env, const char *path, size_t key_index, srv_resp *keep)
+{
+    srv_resp r = srv_get(env, path, srv_key(env, key_index));
+    assert_int_equal(r.status, 200);
+    cJSON *body = srv_json(&r);
+    assert_non_null(body);
+    if (keep)
+        *keep = r;
+    else
+        srv_resp_free(&r);
+    return body;
+}
+
+/* r's Link header must have a rel="next" link "<REL?QUERY>" with REL equal to `rel`
+ * (e.g. "./stats"): "?QUERY" is copied into buf. */
+static inline const char *srv_next_query(const srv_resp *r, const char *rel, char *buf, size_t cap)
+{
+    char link[2048];
+    assert_true(srv_header(r, "link", link, sizeof link));
+    char *next = strstr(link, "rel=\"next\"");
+    assert_non_null(next);
+    char *open = next;
+    while (open > link && *open != '<')
+        open--;
+    char *close = strchr(open, '>');
+    assert_non_null(close);
+    *close = '\0';
+    size_t n = strlen(rel);
+    assert_true(*open == '<' && strncmp(open + 1, rel, n) == 0 && open[1 + n] == '?');
+    snprintf(buf, cap, "%s", open + 1 + n);
+    return buf;
 }
 
 /* A fresh channel name per call, so tests never share state. */

@@ -12,14 +12,8 @@ static cJSON *history(const sandbox_env *env, const char *channel, const char *q
 {
     char path[512];
     snprintf(path, sizeof path, "/channels/%s/messages%s", channel, query ? query : "");
-    srv_resp r = srv_get(env, path, sandbox_env_key(env, 0)->key_str);
-    assert_int_equal(r.status, 200);
-    cJSON *items = srv_json(&r);
+    cJSON *items = srv_get_json(env, path, 0, keep);
     assert_true(cJSON_IsArray(items));
-    if (keep)
-        *keep = r;
-    else
-        srv_resp_free(&r);
     return items;
 }
 
@@ -302,11 +296,6 @@ static void publish_body_errors(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,5 +312,5 @@ int main(void)
         ABLY_TEST(msgpack_binary_round_trips, "G1 RSL1 RSL2"),
         ABLY_TEST(publish_body_errors, "RSL1"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

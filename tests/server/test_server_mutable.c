@@ -2,33 +2,10 @@
  * and .../versions, on the test app's `mutable` namespace. */
 #include "test_server_http.h"
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
-static const char *key(const sandbox_env *env, size_t i)
-{
-    return sandbox_env_key(env, i)->key_str;
-}
-
-/* Publishes one message and copies its serial into out. */
-static void publish(const sandbox_env *env, const char *channel, char *out, size_t cap)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/channels/%s/messages", channel);
-    srv_resp r = srv_post_json(env, path, "{\"name\":\"greeting\",\"data\":\"hello\"}", key(env, 0));
-    assert_int_equal(r.status, 201);
-    cJSON *o = srv_json(&r);
-    snprintf(out, cap, "%s", cJSON_GetArrayItem(cJSON_GetObjectItem(o, "serials"), 0)->valuestring);
-    cJSON_Delete(o);
-    srv_resp_free(&r);
-}
-
 static srv_resp patch(const sandbox_env *env, const char *path, const char *body, size_t key_index)
 {
     srv_req q = { .method = "PATCH", .path = path, .content_type = "application/json", .body = body,
-                  .userpwd = key(env, key_index) };
+                  .userpwd = srv_key(env, key_index) };
     return srv_do(env, &q);
 }
 
@@ -36,9 +13,9 @@ static void update_delete_append_and_versions(void **state)
 {
     sandbox_env *env = *state;
     char serial[64], path[256];
-    publish(env, "mutable:one", serial, sizeof serial);
+    srv_publish_serial(env, "mutable:one", serial, sizeof serial);
     snprintf(path, sizeof path, "/channels/mutable:one/messages/%s", serial);
-    srv_resp r = srv_get(env, path, key(env, 0));
+    srv_resp r = srv_get(env, path, srv_key(env, 0));
     assert_int_equal(r.status, 200);
     cJSON *m = srv_json(&r);
     assert_string_equal(cJSON_GetObjectItem(m, "data")->valuestring, "hello");
@@ -55,7 +32,7 @@ static void update_delete_append_and_versions(void **state)
     r = patch(env, path, "{\"action\":5,\"data\":\"!\"}", 0);
     assert_int_equal(r.status, 200);
     srv_resp_free(&r);
-    r = srv_get(env, path, key(env, 0));
+    r = srv_get(env, path, srv_key(env, 0));
     m = srv_json(&r);
     assert_string_equal(cJSON_GetObjectItem(m, "data")->valuestring, "hello v2!");
     assert_int_equal(cJSON_GetObjectItem(m, "action")->valueint, 5);
@@ -68,7 +45,7 @@ static void update_delete_append_and_versions(void **state)
 
     char vpath[300];
     snprintf(vpath, sizeof vpath, "%s/versions?direction=forwards", path);
-    r = srv_get(env, vpath, key(env, 0));
+    r = srv_get(env, vpath, srv_key(env, 0));
     assert_int_equal(r.status, 200);
     cJSON *items = srv_json(&r);
     assert_int_equal(cJSON_GetArraySize(items), 4);
@@ -86,23 +63,23 @@ static void mutable_denials(void **state)
     sandbox_env *env = *state;
     char serial[64], path[256];
     /* Not a mutable namespace: 93002. */
-    publish(env, "plain-channel", serial, sizeof serial);
+    srv_publish_serial(env, "plain-channel", serial, sizeof serial);
     snprintf(path, sizeof path, "/channels/plain-channel/messages/%s", serial);
-    srv_resp r = srv_get(env, path, key(env, 0));
+    srv_resp r = srv_get(env, path, srv_key(env, 0));
     assert_ably_error(&r, 400, 93002);
     srv_resp_free(&r);
     /* Unknown serial: 404. */
-    r = srv_get(env, "/channels/mutable:two/messages/00000000000001-000000009", key(env, 0));
+    r = srv_get(env, "/channels/mutable:two/messages/00000000000001-000000009", srv_key(env, 0));
     assert_ably_error(&r, 404, 40400);
     srv_resp_free(&r);
-    publish(env, "mutable:two", serial, sizeof serial);
+    srv_publish_serial(env, "mutable:two", serial, sizeof serial);
     snprintf(path, sizeof path, "/channels/mutable:two/messages/%s", serial);
     /* Bad action. */
     r = patch(env, path, "{\"action\":0,\"data\":\"x\"}", 0);
     assert_ably_error(&r, 400, 40003);
     srv_resp_free(&r);
     /* keys[3] ({"*":["subscribe"]}) may neither read history nor update. */
-    r = srv_get(env, path, key(env, 3));
+    r = srv_get(env, path, srv_key(env, 3));
     assert_ably_error(&r, 401, 40160);
     srv_resp_free(&r);
     r = patch(env, path, "{\"action\":1,\"data\":\"x\"}", 3);
@@ -116,5 +93,5 @@ int main(void)
         ABLY_TEST(update_delete_append_and_versions, "RSL11b RSL11c RSL14b RSL14c RSL15b RSL15b1 RSL15b7 RSL15e"),
         ABLY_TEST(mutable_denials, "RSL11 RSL15"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

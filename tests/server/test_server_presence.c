@@ -5,22 +5,9 @@
 #define FIXTURES "persisted:presence_fixtures"
 #define FIXTURE_COUNT 6
 
-static const char *key(const sandbox_env *env, size_t i)
-{
-    return sandbox_env_key(env, i)->key_str;
-}
-
 static cJSON *get_items(const sandbox_env *env, const char *path, size_t key_index, srv_resp *keep)
 {
-    srv_resp r = srv_get(env, path, key(env, key_index));
-    assert_int_equal(r.status, 200);
-    cJSON *items = srv_json(&r);
-    assert_non_null(items);
-    if (keep)
-        *keep = r;
-    else
-        srv_resp_free(&r);
-    return items;
+    return srv_get_json(env, path, key_index, keep);
 }
 
 static const cJSON *find_client(const cJSON *items, const char *client_id)
@@ -63,7 +50,7 @@ static void presence_get_filters_and_pages(void **state)
     cJSON *items = get_items(env, "/channels/" FIXTURES "/presence?clientId=client_int", 0, NULL);
     assert_int_equal(cJSON_GetArraySize(items), 1);
     const char *conn = cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "connectionId")->valuestring;
-    char path[256];
+    char path[1100];
     snprintf(path, sizeof path, "/channels/" FIXTURES "/presence?connectionId=%s", conn);
     cJSON *by_conn = get_items(env, path, 0, NULL);
     assert_int_equal(cJSON_GetArraySize(by_conn), 1);
@@ -78,17 +65,8 @@ static void presence_get_filters_and_pages(void **state)
     srv_resp r;
     cJSON *page1 = get_items(env, "/channels/" FIXTURES "/presence?limit=4", 0, &r);
     assert_int_equal(cJSON_GetArraySize(page1), 4);
-    char link[1024];
-    assert_true(srv_header(&r, "link", link, sizeof link));
-    char *next = strstr(link, "rel=\"next\"");
-    assert_non_null(next);
-    char *open = link;
-    for (char *p = link; p < next; p++)
-        if (*p == '<')
-            open = p;
-    char *close = strchr(open, '>');
-    *close = '\0';
-    snprintf(path, sizeof path, "/channels/" FIXTURES "/presence%s", open + 1 + strlen("./presence"));
+    char link[1024], query[1024];
+    snprintf(path, sizeof path, "/channels/" FIXTURES "/presence%s", srv_next_query(&r, "./presence", query, sizeof query));
     srv_resp_free(&r);
     cJSON *page2 = get_items(env, path, 0, &r);
     assert_int_equal(cJSON_GetArraySize(page2), 2);
@@ -102,7 +80,7 @@ static void presence_get_filters_and_pages(void **state)
 static void presence_get_rejects_bad_limit(void **state)
 {
     sandbox_env *env = *state;
-    srv_resp r = srv_get(env, "/channels/" FIXTURES "/presence?limit=0", key(env, 0));
+    srv_resp r = srv_get(env, "/channels/" FIXTURES "/presence?limit=0", srv_key(env, 0));
     assert_ably_error(&r, 400, 40003);
     srv_resp_free(&r);
 }
@@ -111,7 +89,7 @@ static void presence_needs_subscribe_capability(void **state)
 {
     sandbox_env *env = *state;
     /* keys[1] may only subscribe on cansubscribe:* channels. */
-    srv_resp r = srv_get(env, "/channels/" FIXTURES "/presence", key(env, 1));
+    srv_resp r = srv_get(env, "/channels/" FIXTURES "/presence", srv_key(env, 1));
     assert_ably_error(&r, 401, 40160);
     srv_resp_free(&r);
     /* keys[3] subscribes everywhere: allowed. */
@@ -145,19 +123,15 @@ static void presence_history_lists_events(void **state)
     assert_int_equal(cJSON_GetArraySize(items), 0);
     cJSON_Delete(items);
     /* history capability needed: keys[3] only subscribes. */
-    r = srv_get(env, "/channels/" FIXTURES "/presence/history", key(env, 3));
-    assert_ably_error(&r, 401, 40160);
-    srv_resp_free(&r);
-    r = srv_get(env, "/channels/" FIXTURES "/presence/history?direction=sideways", key(env, 0));
-    assert_ably_error(&r, 400, 40003);
-    srv_resp_free(&r);
+    SRV_ASSERT_REFUSALS(env, { "/channels/" FIXTURES "/presence/history", NULL, 3, 401, 40160 },
+                        { "/channels/" FIXTURES "/presence/history?direction=sideways", NULL, 0, 400, 40003 });
 }
 
 static void batch_presence_reports_each_channel(void **state)
 {
     sandbox_env *env = *state;
     srv_req q = { .method = "GET", .path = "/presence?channels=" FIXTURES ",empty-chan",
-                  .userpwd = key(env, 0), .extra_header = "X-Ably-Version: 3" };
+                  .userpwd = srv_key(env, 0), .extra_header = "X-Ably-Version: 3" };
     srv_resp r = srv_do(env, &q);
     assert_int_equal(r.status, 200);
     cJSON *o = srv_json(&r);
@@ -174,7 +148,7 @@ static void batch_presence_reports_each_channel(void **state)
 
     /* keys[2]: channel4 allowed (subscribe), channel0 denied (publish only). */
     q.path = "/presence?channels=channel4,channel0";
-    q.userpwd = key(env, 2);
+    q.userpwd = srv_key(env, 2);
     r = srv_do(env, &q);
     assert_int_equal(r.status, 200);
     o = srv_json(&r);

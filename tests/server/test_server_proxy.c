@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include "ably_test.h"
+#include "proxy_env.h"
 #include "sandbox_env.h"
 #include "test_server_http.h"
 
@@ -26,7 +27,6 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #define WAIT_MS 5000
@@ -358,87 +358,16 @@ static void fake_stop(void)
 
 /* ---- the proxy process and its control API ------------------------------ */
 
-typedef struct {
-    pid_t pid;
-    int port, control_port;
+static struct {
+    proxy_env *env; /* the proxy process (tests/support/proxy_env) */
     sandbox_env *sbx;
-} proxy_env;
-
-static proxy_env px;
-
-static const char *proxy_bin(char *buf, size_t cap)
-{
-    const char *env = getenv("ABLY_PROXY_BIN");
-    if (env)
-        return env;
-    const char *sbx = SANDBOX_ENV_BIN ? SANDBOX_ENV_BIN : "";
-    const char *slash = strrchr(sbx, '/');
-    snprintf(buf, cap, "%.*s/ably-proxy", slash ? (int)(slash - sbx) : 1, slash ? sbx : ".");
-    return buf;
-}
-
-static int proxy_spawn(const char *target)
-{
-    char binbuf[1024];
-    const char *bin = proxy_bin(binbuf, sizeof binbuf);
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    px.pid = fork();
-    if (px.pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        execl(bin, bin, "--target", target, "--port", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    char line[256] = "";
-    size_t len = 0;
-    int64_t deadline = now_ms() + 10000;
-    while (len + 1 < sizeof line && now_ms() < deadline) {
-        struct pollfd p = { .fd = fds[0], .events = POLLIN };
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        if (read(fds[0], line + len, 1) != 1 || line[len] == '\n')
-            break;
-        len++;
-    }
-    line[len] = '\0';
-    close(fds[0]);
-    if (sscanf(line, "ably-proxy listening on 127.0.0.1:%d control 127.0.0.1:%d", &px.port, &px.control_port) != 2) {
-        fprintf(stderr, "proxy did not start (%s): '%s'\n", bin, line);
-        return -1;
-    }
-    return 0;
-}
-
-/* Stops the proxy: its exit status (0 clean), -1 when it had to be killed. */
-static int proxy_stop(void)
-{
-    if (px.pid <= 0)
-        return 0;
-    kill(px.pid, SIGTERM);
-    int64_t deadline = now_ms() + 5000;
-    int status = 0;
-    while (now_ms() < deadline) {
-        if (waitpid(px.pid, &status, WNOHANG) == px.pid) {
-            px.pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        usleep(10000);
-    }
-    kill(px.pid, SIGKILL);
-    waitpid(px.pid, &status, 0);
-    px.pid = 0;
-    return -1;
-}
+} px;
 
 /* A control API call; the parsed JSON answer (NULL when none). */
 static cJSON *ctl(const char *method, const char *path, const char *body, long *status)
 {
     sandbox_env e = { 0 };
-    snprintf(e.base_url, sizeof e.base_url, "http://127.0.0.1:%d", px.control_port);
+    snprintf(e.base_url, sizeof e.base_url, "http://127.0.0.1:%d", px.env->control_port);
     srv_req r = { .method = method, .path = path, .body = body, .content_type = body ? "application/json" : NULL };
     srv_resp resp = srv_do(&e, &r);
     if (status)
@@ -539,7 +468,7 @@ static srv_resp get_through(const session *s, const char *method, const char *pa
 static void default_session_forwards_http(void **state)
 {
     (void)state;
-    session s = { "default", px.port };
+    session s = { "default", px.env->port };
     srv_resp r = get_through(&s, "GET", "/time");
     assert_int_equal(r.status, 200);
     assert_true(r.body[0] == '[');
@@ -769,15 +698,128 @@ static void control_api_shape(void **state)
 
 /* ---- WebSocket ---------------------------------------------------------- */
 
+/* A WebSocket through session s whose upgrade was answered 101; ws_done frees it. */
+static wsock *ws_opened(const session *s, const char *query)
+{
+    wsock *w = calloc(1, sizeof *w);
+    assert_int_equal(ws_open(w, s->port, query), 101);
+    return w;
+}
+
+/* As ws_opened, with CONNECTED as the first frame. */
+static wsock *ws_connected(const session *s, const char *query)
+{
+    wsock *w = ws_opened(s, query);
+    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4); /* CONNECTED */
+    return w;
+}
+
+static void ws_done(wsock *w)
+{
+    ws_close_fd(w);
+    free(w);
+}
+
+/* The first frame on a new WebSocket through s, as JSON (the caller deletes it); its
+ * action must be `action`. The socket is closed again. */
+static cJSON *ws_first_frame(const session *s, const char *query, int action)
+{
+    wsock *w = ws_opened(s, query);
+    cJSON *msg = NULL;
+    assert_int_equal(ws_next_action(w, &msg, WAIT_MS), action);
+    ws_done(w);
+    return msg;
+}
+
+/* Asserts the next frame is a close frame: its status code (-1 when it has none) and,
+ * when len, its payload length. */
+static int ws_close_code(wsock *w, size_t *len)
+{
+    char payload[16];
+    size_t n = 0;
+    assert_int_equal(ws_recv(w, payload, sizeof payload, &n, WAIT_MS), 8);
+    if (len)
+        *len = n;
+    return n >= 2 ? ((unsigned char)payload[0] << 8) | (unsigned char)payload[1] : -1;
+}
+
+/* One step of a scripted exchange: send a text frame, or require the next frame's
+ * action (-1: no frame within within_ms), or (close) a close frame with status `expect`. */
+typedef struct {
+    const char *send;
+    int expect;
+    int within_ms;
+    bool close;
+} ws_step;
+
+#define WS_SEND(text) { (text), 0, 0, false }
+#define WS_EXPECT(action) { NULL, (action), WAIT_MS, false }
+#define WS_NOTHING_FOR(ms) { NULL, -1, (ms), false }
+#define WS_CLOSED(code) { NULL, (code), WAIT_MS, true }
+
+static void ws_run(wsock *w, const ws_step *steps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (steps[i].send)
+            ws_send_text(w, steps[i].send);
+        else if (steps[i].close)
+            assert_int_equal(ws_close_code(w, NULL), steps[i].expect);
+        else
+            assert_int_equal(ws_next_action(w, NULL, steps[i].within_ms), steps[i].expect);
+    }
+}
+
+/* A whole scripted test: a session in front of the fake server with `rules`, one
+ * WebSocket ("key=x"; CONNECTED awaited first when `connected`), then `steps` (up to
+ * the first empty one). */
+typedef struct {
+    const char *rules;
+    bool connected;
+    ws_step steps[8];
+} ws_case;
+
+static void run_ws_case(const ws_case *c)
+{
+    session s = session_new(true, c->rules);
+    wsock *w = c->connected ? ws_connected(&s, "key=x") : ws_opened(&s, "key=x");
+    size_t n = 0;
+    while (n < 8 && (c->steps[n].send || c->steps[n].within_ms))
+        n++;
+    ws_run(w, c->steps, n);
+    ws_done(w);
+    session_end(&s);
+}
+
+#define WS_RUN(w, ...)                                                    \
+    do {                                                                  \
+        const ws_step steps_[] = { __VA_ARGS__ };                         \
+        ws_run((w), steps_, sizeof steps_ / sizeof steps_[0]);            \
+    } while (0)
+
+/* An imperative action on session s's WebSockets; the proxy must accept it. */
+static void session_act(const session *s, const char *action)
+{
+    char path[128];
+    long status;
+    snprintf(path, sizeof path, "/sessions/%s/actions", s->id);
+    cJSON_Delete(ctl("POST", path, action, &status));
+    assert_int_equal(status, 200);
+}
+
+/* Asserts how many events of `type` (with `field` containing `value`) s has logged. */
+static void assert_logged(const session *s, int want, const char *type, const char *field, const char *value)
+{
+    cJSON *log = session_log(s);
+    assert_int_equal(count_events(log, type, field, value), want);
+    cJSON_Delete(log);
+}
+
 static void ws_passthrough_logs_frames_both_ways(void **state)
 {
     (void)state;
     session s = session_new(true, NULL);
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=a.b:c&format=json&heartbeats=true"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4); /* CONNECTED */
-    ws_send_text(w, "{\"action\":10,\"channel\":\"room\"}");
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 11); /* ATTACHED */
+    wsock *w = ws_connected(&s, "key=a.b:c&format=json&heartbeats=true");
+    WS_RUN(w, WS_SEND("{\"action\":10,\"channel\":\"room\"}"), WS_EXPECT(11) /* ATTACHED */);
     ws_send_text(w, "{\"action\":15,\"channel\":\"room\",\"messages\":[{\"name\":\"x\",\"data\":\"y\"}]}");
     cJSON *echo = NULL;
     assert_int_equal(ws_next_action(w, &echo, WAIT_MS), 15);
@@ -792,8 +834,7 @@ static void ws_passthrough_logs_frames_both_ways(void **state)
     assert_int_equal(ws_next_action(w, &echo, WAIT_MS), 15);
     assert_int_equal(strlen(cJSON_GetArrayItem(cJSON_GetObjectItem(echo, "messages"), 0)->child->valuestring), 2500);
     cJSON_Delete(echo);
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     assert_true(await_event(&s, "ws_disconnect", "initiator", "client"));
     cJSON *log = session_log(&s);
     assert_int_equal(count_events(log, "ws_connect", NULL, NULL), 1);
@@ -813,22 +854,13 @@ static void ws_replace_connected_with_error(void **state)
                                   "\"action\":{\"type\":\"replace\",\"message\":{\"action\":9,\"error\":"
                                   "{\"code\":40005,\"statusCode\":400,\"message\":\"Invalid key\"}}},\"times\":1,"
                                   "\"comment\":\"RTN14a\"}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    cJSON *msg = NULL;
-    assert_int_equal(ws_next_action(w, &msg, WAIT_MS), 9);
+    cJSON *msg = ws_first_frame(&s, "key=x", 9);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(msg, "error"), "code")->valueint, 40005);
     cJSON_Delete(msg);
-    ws_close_fd(w);
     /* times:1 — the next connection gets the real CONNECTED. */
     assert_true(await_event(&s, "ws_disconnect", NULL, NULL));
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
-    ws_close_fd(w);
-    free(w);
-    cJSON *log = session_log(&s);
-    assert_int_equal(count_events(log, "ws_frame", "ruleMatched", "RTN14a"), 1);
-    cJSON_Delete(log);
+    ws_done(ws_connected(&s, "key=x"));
+    assert_logged(&s, 1, "ws_frame", "ruleMatched", "RTN14a");
     session_end(&s);
 }
 
@@ -842,10 +874,7 @@ static void ws_replace_keeps_passthrough_fields(void **state)
                                   "\"connectionId\":\"proxy-id\",\"connectionKey\":\"__PASSTHROUGH__\","
                                   "\"connectionDetails\":{\"connectionKey\":\"__PASSTHROUGH__\","
                                   "\"connectionStateTtl\":2000}}},\"times\":1}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    cJSON *msg = NULL;
-    assert_int_equal(ws_next_action(w, &msg, WAIT_MS), 4);
+    cJSON *msg = ws_first_frame(&s, "key=x", 4);
     assert_string_equal(cJSON_GetObjectItem(msg, "connectionId")->valuestring, "proxy-id");
     assert_null(cJSON_GetObjectItem(msg, "connectionKey")); /* the original had none at the top */
     const cJSON *details = cJSON_GetObjectItem(msg, "connectionDetails");
@@ -854,8 +883,6 @@ static void ws_replace_keeps_passthrough_fields(void **state)
     assert_non_null(strstr(key->valuestring, "key-")); /* the fake server's own key */
     assert_int_equal(cJSON_GetObjectItem(details, "connectionStateTtl")->valueint, 2000);
     cJSON_Delete(msg);
-    ws_close_fd(w);
-    free(w);
     session_end(&s);
 }
 
@@ -865,8 +892,7 @@ static void ws_replace_in_msgpack(void **state)
     session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"4\"},"
                                   "\"action\":{\"type\":\"replace\",\"message\":{\"action\":6,\"error\":"
                                   "{\"code\":80003,\"statusCode\":500}}},\"times\":1}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x&format=msgpack"), 101);
+    wsock *w = ws_opened(&s, "key=x&format=msgpack");
     char payload[4096];
     size_t n;
     assert_int_equal(ws_recv(w, payload, sizeof payload, &n, WAIT_MS), 2); /* binary */
@@ -880,8 +906,7 @@ static void ws_replace_in_msgpack(void **state)
     assert_int_equal(pm.error->code, 80003);
     ably_protocol_message_clear(&pm);
     ably_error_clear(&err);
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     /* The log shows the msgpack frame decoded, as JSON. */
     assert_true(await_event(&s, "ws_disconnect", NULL, NULL));
     cJSON *log = session_log(&s);
@@ -906,12 +931,9 @@ static void ws_refuse_first_connection(void **state)
                                   "\"action\":{\"type\":\"refuse_connection\"},\"times\":1}]");
     wsock *w = calloc(1, sizeof *w);
     assert_int_equal(ws_open(w, s.port, "key=x"), -1);
-    ws_close_fd(w);
+    ws_done(w);
     assert_int_equal(atomic_load(&fake.connections), before); /* never reached the server */
-    assert_int_equal(ws_open(w, s.port, "key=x&resume=key-1"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
-    ws_close_fd(w);
-    free(w);
+    ws_done(ws_connected(&s, "key=x&resume=key-1"));
     session_end(&s);
 }
 
@@ -920,18 +942,12 @@ static void ws_query_contains_and_accept_and_close(void **state)
     (void)state;
     session s = session_new(true, "[{\"match\":{\"type\":\"ws_connect\",\"queryContains\":{\"resume\":\"*\"}},"
                                   "\"action\":{\"type\":\"accept_and_close\",\"closeCode\":1011}}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101); /* no resume: passes */
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
-    ws_close_fd(w);
-    assert_int_equal(ws_open(w, s.port, "key=x&resume=abc"), 101);
-    char payload[16];
+    ws_done(ws_connected(&s, "key=x")); /* no resume: passes */
+    wsock *w = ws_opened(&s, "key=x&resume=abc");
     size_t n;
-    assert_int_equal(ws_recv(w, payload, sizeof payload, &n, WAIT_MS), 8); /* close */
+    assert_int_equal(ws_close_code(w, &n), 1011);
     assert_int_equal(n, 2);
-    assert_int_equal(((unsigned char)payload[0] << 8) | (unsigned char)payload[1], 1011);
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     session_end(&s);
 }
 
@@ -940,33 +956,28 @@ static void ws_connect_delay_then_forward(void **state)
     (void)state;
     session s = session_new(true, "[{\"match\":{\"type\":\"ws_connect\"},\"action\":{\"type\":\"delay\","
                                   "\"delayMs\":300},\"times\":1}]");
-    wsock *w = calloc(1, sizeof *w);
     int64_t t0 = now_ms();
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
+    wsock *w = ws_opened(&s, "key=x");
     assert_true(now_ms() - t0 >= 280);
     assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
-    ws_close_fd(w);
+    ws_done(w);
     t0 = now_ms();
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101); /* spent: prompt */
+    w = ws_opened(&s, "key=x"); /* spent: prompt */
     assert_true(now_ms() - t0 < 250);
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     session_end(&s);
 }
 
 static void ws_suppress_connected(void **state)
 {
     (void)state;
-    session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},"
-                                  "\"action\":{\"type\":\"suppress\"}}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, 300), -1); /* nothing arrives */
-    ws_send_text(w, "{\"action\":0}");
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 0); /* the link itself works */
-    ws_close_fd(w);
-    free(w);
-    session_end(&s);
+    static const ws_case c = {
+        "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"CONNECTED\"},\"action\":{\"type\":\"suppress\"}}]",
+        false,
+        { WS_NOTHING_FOR(300) /* nothing arrives */, WS_SEND("{\"action\":0}"),
+          WS_EXPECT(0) /* the link itself works */ },
+    };
+    run_ws_case(&c);
 }
 
 static void ws_suppress_attach_to_server_by_channel(void **state)
@@ -974,9 +985,7 @@ static void ws_suppress_attach_to_server_by_channel(void **state)
     (void)state;
     session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_server\",\"action\":\"ATTACH\","
                                   "\"channel\":\"blocked\"},\"action\":{\"type\":\"suppress\"}}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
+    wsock *w = ws_connected(&s, "key=x");
     int frames = atomic_load(&fake.frames_in);
     ws_send_text(w, "{\"action\":10,\"channel\":\"blocked\"}");
     ws_send_text(w, "{\"action\":10,\"channel\":\"open\"}");
@@ -985,8 +994,7 @@ static void ws_suppress_attach_to_server_by_channel(void **state)
     assert_string_equal(cJSON_GetObjectItem(msg, "channel")->valuestring, "open");
     cJSON_Delete(msg);
     assert_int_equal(atomic_load(&fake.frames_in), frames + 1);
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     session_end(&s);
 }
 
@@ -995,37 +1003,28 @@ static void ws_delay_frame_keeps_order(void **state)
     (void)state;
     session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"ATTACHED\"},"
                                   "\"action\":{\"type\":\"delay\",\"delayMs\":300},\"times\":1}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
+    wsock *w = ws_connected(&s, "key=x");
     int64_t t0 = now_ms();
-    ws_send_text(w, "{\"action\":10,\"channel\":\"slow\"}");
-    ws_send_text(w, "{\"action\":0}");
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 11); /* still first */
+    WS_RUN(w, WS_SEND("{\"action\":10,\"channel\":\"slow\"}"), WS_SEND("{\"action\":0}"),
+           WS_EXPECT(11) /* still first */);
     assert_true(now_ms() - t0 >= 280);
     assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 0);
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     session_end(&s);
 }
 
 static void ws_inject_to_client_on_second_attached(void **state)
 {
     (void)state;
-    session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"ATTACHED\","
-                                  "\"channel\":\"ch\",\"count\":2},\"action\":{\"type\":\"inject_to_client\","
-                                  "\"message\":{\"action\":13,\"channel\":\"ch\",\"error\":{\"code\":90198}}}}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
-    ws_send_text(w, "{\"action\":10,\"channel\":\"ch\"}");
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 11);
-    ws_send_text(w, "{\"action\":10,\"channel\":\"ch\"}");
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 13); /* injected first */
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 11); /* then the original */
-    ws_close_fd(w);
-    free(w);
-    session_end(&s);
+    static const ws_case c = {
+        "[{\"match\":{\"type\":\"ws_frame_to_client\",\"action\":\"ATTACHED\",\"channel\":\"ch\",\"count\":2},"
+        "\"action\":{\"type\":\"inject_to_client\",\"message\":{\"action\":13,\"channel\":\"ch\","
+        "\"error\":{\"code\":90198}}}}]",
+        true,
+        { WS_SEND("{\"action\":10,\"channel\":\"ch\"}"), WS_EXPECT(11), WS_SEND("{\"action\":10,\"channel\":\"ch\"}"),
+          WS_EXPECT(13) /* injected first */, WS_EXPECT(11) /* then the original */ },
+    };
+    run_ws_case(&c);
 }
 
 static void ws_timer_inject_and_close(void **state)
@@ -1034,20 +1033,15 @@ static void ws_timer_inject_and_close(void **state)
     session s = session_new(true, "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":200},"
                                   "\"action\":{\"type\":\"inject_to_client_and_close\",\"message\":{\"action\":6,"
                                   "\"error\":{\"code\":40142,\"statusCode\":401}},\"closeCode\":1000},\"times\":1}]");
-    wsock *w = calloc(1, sizeof *w);
     int64_t t0 = now_ms();
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
+    wsock *w = ws_connected(&s, "key=x");
     cJSON *msg = NULL;
     assert_int_equal(ws_next_action(w, &msg, WAIT_MS), 6);
     assert_true(now_ms() - t0 >= 190);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(msg, "error"), "code")->valueint, 40142);
     cJSON_Delete(msg);
-    char payload[16];
-    size_t n;
-    assert_int_equal(ws_recv(w, payload, sizeof payload, &n, WAIT_MS), 8);
-    ws_close_fd(w);
-    free(w);
+    ws_close_code(w, NULL);
+    ws_done(w);
     cJSON *log = session_log(&s);
     assert_int_equal(count_events(log, "ws_disconnect", "initiator", "proxy"), 1);
     assert_int_equal(count_events(log, "action", NULL, NULL), 1);
@@ -1060,16 +1054,12 @@ static void ws_timer_suppress_onwards_starves_client(void **state)
     (void)state;
     session s = session_new(true, "[{\"match\":{\"type\":\"delay_after_ws_connect\",\"delayMs\":100},"
                                   "\"action\":{\"type\":\"suppress_onwards\"},\"times\":1}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
+    wsock *w = ws_connected(&s, "key=x");
     assert_true(await_event(&s, "action", NULL, NULL));
-    ws_send_text(w, "{\"action\":0}");
-    assert_int_equal(ws_next_action(w, NULL, 300), -1); /* the echo is swallowed */
+    WS_RUN(w, WS_SEND("{\"action\":0}"), WS_NOTHING_FOR(300) /* the echo is swallowed */);
     assert_true(await_event(&s, "ws_frame", "direction", "server_to_client") &&
                 await_event(&s, "ws_frame", "actionName", "HEARTBEAT"));
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     cJSON *log = session_log(&s);
     int suppressed = 0;
     const cJSON *e;
@@ -1084,51 +1074,33 @@ static void ws_imperative_disconnect_and_inject(void **state)
 {
     (void)state;
     session s = session_new(true, NULL);
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
-    char path[128];
-    long status;
-    snprintf(path, sizeof path, "/sessions/%s/actions", s.id);
-    cJSON_Delete(ctl("POST", path, "{\"type\":\"inject_to_client\",\"message\":{\"action\":17}}", &status));
-    assert_int_equal(status, 200);
+    wsock *w = ws_connected(&s, "key=x");
+    session_act(&s, "{\"type\":\"inject_to_client\",\"message\":{\"action\":17}}");
     assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 17); /* AUTH */
-    cJSON_Delete(ctl("POST", path, "{\"type\":\"disconnect\"}", &status));
-    assert_int_equal(status, 200);
+    session_act(&s, "{\"type\":\"disconnect\"}");
     assert_int_equal(ws_next_action(w, NULL, WAIT_MS), -1); /* gone, with no close frame */
-    ws_close_fd(w);
-    free(w);
-    cJSON *log = session_log(&s);
-    assert_int_equal(count_events(log, "ws_disconnect", "initiator", "proxy"), 1);
-    cJSON_Delete(log);
+    ws_done(w);
+    assert_logged(&s, 1, "ws_disconnect", "initiator", "proxy");
     session_end(&s);
 }
 
 static void ws_close_on_frame_rule(void **state)
 {
     (void)state;
-    session s = session_new(true, "[{\"match\":{\"type\":\"ws_frame_to_server\",\"action\":\"MESSAGE\"},"
-                                  "\"action\":{\"type\":\"close\",\"closeCode\":4000}}]");
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
-    ws_send_text(w, "{\"action\":15,\"channel\":\"c\",\"messages\":[]}");
-    char payload[16];
-    size_t n;
-    assert_int_equal(ws_recv(w, payload, sizeof payload, &n, WAIT_MS), 8);
-    assert_int_equal(((unsigned char)payload[0] << 8) | (unsigned char)payload[1], 4000);
-    ws_close_fd(w);
-    free(w);
-    session_end(&s);
+    static const ws_case c = {
+        "[{\"match\":{\"type\":\"ws_frame_to_server\",\"action\":\"MESSAGE\"},"
+        "\"action\":{\"type\":\"close\",\"closeCode\":4000}}]",
+        true,
+        { WS_SEND("{\"action\":15,\"channel\":\"c\",\"messages\":[]}"), WS_CLOSED(4000) },
+    };
+    run_ws_case(&c);
 }
 
 static void deleting_a_session_closes_its_websockets(void **state)
 {
     (void)state;
     session s = session_new(true, NULL);
-    wsock *w = calloc(1, sizeof *w);
-    assert_int_equal(ws_open(w, s.port, "key=x"), 101);
-    assert_int_equal(ws_next_action(w, NULL, WAIT_MS), 4);
+    wsock *w = ws_connected(&s, "key=x");
     char path[128];
     long status;
     snprintf(path, sizeof path, "/sessions/%s", s.id);
@@ -1139,8 +1111,7 @@ static void deleting_a_session_closes_its_websockets(void **state)
     int64_t t0 = now_ms();
     assert_int_equal(ws_next_action(w, NULL, WAIT_MS), -1);
     assert_true(now_ms() - t0 < 1000); /* closed, not timed out */
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     cJSON_Delete(ctl("GET", path, NULL, &status));
     assert_int_equal(status, 404);
 }
@@ -1165,15 +1136,13 @@ static void ws_sandbox_suppressed_attached_then_retry(void **state)
                                    "\"channel\":\"proxy-attach\"},\"action\":{\"type\":\"suppress\"},\"times\":1}]");
     wsock *w = calloc(1, sizeof *w);
     cJSON_Delete(sandbox_connect(w, &s, ""));
-    ws_send_text(w, "{\"action\":10,\"channel\":\"proxy-attach\"}");
-    assert_int_equal(ws_next_action(w, NULL, 300), -1); /* ATTACHED swallowed */
-    ws_send_text(w, "{\"action\":10,\"channel\":\"proxy-attach\"}");
+    WS_RUN(w, WS_SEND("{\"action\":10,\"channel\":\"proxy-attach\"}"), WS_NOTHING_FOR(300) /* ATTACHED swallowed */,
+           WS_SEND("{\"action\":10,\"channel\":\"proxy-attach\"}"));
     cJSON *attached = NULL;
     assert_int_equal(ws_next_action(w, &attached, WAIT_MS), 11);
     assert_string_equal(cJSON_GetObjectItem(attached, "channel")->valuestring, "proxy-attach");
     cJSON_Delete(attached);
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     cJSON *log = session_log(&s);
     assert_int_equal(count_events(log, "ws_frame", "actionName", "ATTACHED"), 2);
     assert_int_equal(count_events(log, "ws_frame", "ruleMatched", "rule-1"), 1);
@@ -1189,11 +1158,8 @@ static void ws_sandbox_disconnect_then_resume(void **state)
     cJSON *connected = sandbox_connect(w, &s, "");
     const char *id = cJSON_GetObjectItem(connected, "connectionId")->valuestring;
     const char *key = cJSON_GetObjectItem(cJSON_GetObjectItem(connected, "connectionDetails"), "connectionKey")->valuestring;
-    char path[128], extra[300];
-    long status;
-    snprintf(path, sizeof path, "/sessions/%s/actions", s.id);
-    cJSON_Delete(ctl("POST", path, "{\"type\":\"disconnect\"}", &status));
-    assert_int_equal(status, 200);
+    char extra[300];
+    session_act(&s, "{\"type\":\"disconnect\"}");
     assert_int_equal(ws_next_action(w, NULL, WAIT_MS), -1);
     ws_close_fd(w);
     snprintf(extra, sizeof extra, "&resume=%s", key);
@@ -1201,8 +1167,7 @@ static void ws_sandbox_disconnect_then_resume(void **state)
     assert_string_equal(cJSON_GetObjectItem(resumed, "connectionId")->valuestring, id);
     cJSON_Delete(resumed);
     cJSON_Delete(connected);
-    ws_close_fd(w);
-    free(w);
+    ws_done(w);
     cJSON *log = session_log(&s);
     assert_int_equal(count_events(log, "ws_connect", NULL, NULL), 2);
     const cJSON *e, *second = NULL;
@@ -1217,7 +1182,9 @@ static void ws_sandbox_disconnect_then_resume(void **state)
 static void proxy_exits_cleanly(void **state)
 {
     (void)state;
-    assert_int_equal(proxy_stop(), 0); /* LSan makes a leak a non-zero exit */
+    int status = proxy_env_stop(px.env);
+    px.env = NULL;
+    assert_int_equal(status, 0); /* LSan makes a leak a non-zero exit */
 }
 
 static int group_setup(void **state)
@@ -1226,15 +1193,14 @@ static int group_setup(void **state)
     px.sbx = sandbox_env_setup();
     if (!px.sbx || fake_start() != 0)
         return -1;
-    char target[300];
-    snprintf(target, sizeof target, "%s:%d", px.sbx->host, px.sbx->port);
-    return proxy_spawn(target);
+    px.env = proxy_env_start(PROXY_ENV_BIN, px.sbx);
+    return px.env ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    proxy_stop();
+    proxy_env_stop(px.env);
     fake_stop();
     sandbox_env_teardown(px.sbx);
     return 0;

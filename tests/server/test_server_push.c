@@ -2,21 +2,11 @@
  * /push/channelSubscriptions, /push/channels. */
 #include "test_server_http.h"
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
 /* keys[0] full access; keys[1] push-admin on pushenabled:admin:*, push-subscribe on
  * pushenabled:*; keys[3] subscribe only (test-app-setup.json). */
-static const char *key(const sandbox_env *env, size_t i)
-{
-    return sandbox_env_key(env, i)->key_str;
-}
-
 static srv_resp call(const sandbox_env *env, const char *method, const char *path, const char *json, size_t k)
 {
-    srv_req r = {.method = method, .path = path, .userpwd = key(env, k)};
+    srv_req r = {.method = method, .path = path, .userpwd = srv_key(env, k)};
     if (json) {
         r.content_type = "application/json";
         r.body = json;
@@ -43,15 +33,7 @@ static void expect_error(const sandbox_env *env, const char *method, const char 
 /* The body of a GET as JSON (the caller deletes), asserting 200. */
 static cJSON *get_json(const sandbox_env *env, const char *path, size_t k, srv_resp *keep)
 {
-    srv_resp r = call(env, "GET", path, NULL, k);
-    assert_int_equal(r.status, 200);
-    cJSON *j = srv_json(&r);
-    assert_non_null(j);
-    if (keep)
-        *keep = r;
-    else
-        srv_resp_free(&r);
-    return j;
+    return srv_get_json(env, path, k, keep);
 }
 
 static char *device_json(const char *id, const char *client_id, const char *token)
@@ -269,5 +251,5 @@ int main(void)
         ABLY_TEST(subscriptions_and_channels, "RSH1c1 RSH1c2 RSH1c3 RSH1c4 RSH1c5 PCS2 PCS3 PCS4"),
         ABLY_TEST(subscription_validation_and_capability, "RSH1c3 PCS1"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -362,8 +362,6 @@ static void rewind_delivers_backlog(void **state)
     rtc_destroy(c);
 }
 
-static int setup(void **state) { return sandbox_env_group_setup(state); }
-static int teardown(void **state) { return sandbox_env_group_teardown(state); }
 
 int main(void)
 {
@@ -382,5 +380,5 @@ int main(void)
         ABLY_TEST(attach_from_channel_serial_replays_missed, "RTL4c1 RTL15b"),
         ABLY_TEST(rewind_delivers_backlog, "RTL4a"),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -242,8 +242,6 @@ static void plain_http_still_works(void **state)
     srv_resp_free(&r);
 }
 
-static int setup(void **state) { return sandbox_env_group_setup(state); }
-static int teardown(void **state) { return sandbox_env_group_teardown(state); }
 
 int main(void)
 {
@@ -262,5 +260,5 @@ int main(void)
         ABLY_TEST(expired_token_disconnects_with_40142, "RTN15h1 RTN14b"),
         ABLY_TEST(plain_http_still_works, "RTN4b"),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

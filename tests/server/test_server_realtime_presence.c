@@ -145,19 +145,31 @@ static void enter_needs_a_client_id_and_capability(void **state)
     rtc_destroy(c);
 }
 
+/* A member (connected with `member_query`) enters with `data` on a fresh `prefix`
+ * channel (its name into channel) and a watcher attached there sees the ENTER; the
+ * member's ACK is awaited first when await_ack. */
+static void watched_enter(const sandbox_env *env, const char *member_query, const char *prefix, const char *data,
+                          bool await_ack, char channel[128], rt_client **m, rt_client **w)
+{
+    *m = rtu_connect(env, 0, member_query, false, NULL);
+    *w = rtu_connect(env, 0, NULL, false, NULL);
+    snprintf(channel, 128, "%s", srv_unique_channel(prefix));
+    rtu_attach_ok(*w, channel);
+    send_presence(*m, channel, 0, ABLY_PRESENCE_ACTION_ENTER, NULL, data);
+    if (await_ack)
+        rtc_free(rtc_expect(*m, ACT(ACK), WAIT));
+    ably_protocol_message *keep;
+    expect_event(*w, &keep);
+    rtc_free(keep);
+}
+
 static void close_leaves_members(void **state)
 {
     sandbox_env *env = *state;
-    rt_client *m = rtu_connect(env, 0, "clientId=dave", false, NULL);
-    rt_client *w = rtu_connect(env, 0, NULL, false, NULL);
-    const char *ch = srv_unique_channel("rt-close-leave");
+    rt_client *m, *w;
     char channel[128];
-    snprintf(channel, sizeof channel, "%s", ch);
-    rtu_attach_ok(w, channel);
-    send_presence(m, channel, 0, ABLY_PRESENCE_ACTION_ENTER, NULL, "here");
+    watched_enter(env, "clientId=dave", "rt-close-leave", "here", false, channel, &m, &w);
     ably_protocol_message *keep;
-    expect_event(w, &keep);
-    rtc_free(keep);
     rtc_send_json(m, "{\"action\":7}");
     rtc_free(rtc_expect(m, ACT(CLOSED), WAIT));
     ably_presence_message *ev = expect_event(w, &keep);
@@ -172,17 +184,10 @@ static void close_leaves_members(void **state)
 static void lost_connection_leaves_after_grace(void **state)
 {
     sandbox_env *env = *state;
-    rt_client *m = rtu_connect(env, 0, "clientId=erin&remainPresentFor=300", false, NULL);
-    rt_client *w = rtu_connect(env, 0, NULL, false, NULL);
-    const char *ch = srv_unique_channel("rt-grace");
+    rt_client *m, *w;
     char channel[128];
-    snprintf(channel, sizeof channel, "%s", ch);
-    rtu_attach_ok(w, channel);
-    send_presence(m, channel, 0, ABLY_PRESENCE_ACTION_ENTER, NULL, "x");
-    rtc_free(rtc_expect(m, ACT(ACK), WAIT));
+    watched_enter(env, "clientId=erin&remainPresentFor=300", "rt-grace", "x", true, channel, &m, &w);
     ably_protocol_message *keep;
-    expect_event(w, &keep);
-    rtc_free(keep);
     int64_t dropped = rtc_now_ms();
     rtc_destroy(m); /* no CLOSE: the transport is just gone */
     ably_presence_message *ev = expect_event(w, &keep);
@@ -225,8 +230,6 @@ static void rest_sees_members_and_history(void **state)
     rtc_destroy(m);
 }
 
-static int setup(void **state) { return sandbox_env_group_setup(state); }
-static int teardown(void **state) { return sandbox_env_group_teardown(state); }
 
 int main(void)
 {
@@ -239,5 +242,5 @@ int main(void)
         ABLY_TEST(lost_connection_leaves_after_grace, "RTP17"),
         ABLY_TEST(rest_sees_members_and_history, "RSP3 RSP4"),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

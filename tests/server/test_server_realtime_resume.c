@@ -140,8 +140,6 @@ static void resume_keeps_presence_within_grace(void **state)
     rtc_destroy(w);
 }
 
-static int setup(void **state) { return sandbox_env_group_setup(state); }
-static int teardown(void **state) { return sandbox_env_group_teardown(state); }
 
 int main(void)
 {
@@ -153,5 +151,5 @@ int main(void)
         ABLY_TEST(recover_keeps_the_connection, "RTN16d"),
         ABLY_TEST(resume_keeps_presence_within_grace, "RTN15c6 RTP17"),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -5,11 +5,6 @@
 
 #define REVOCABLE 4 /* keys[4] has revocableTokens: true */
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
 static char *issue_token(const sandbox_env *env, size_t key_index, const char *client_id)
 {
     const sandbox_key *k = sandbox_env_key(env, key_index);
@@ -158,5 +153,5 @@ int main(void)
         ABLY_TEST(mixed_targets_and_legacy_shape, "RSA17c TRF2"),
         ABLY_TEST(revocation_denials, "RSA17d RSA17g"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -306,11 +306,6 @@ static void bad_arguments_exit_with_usage(void **state)
     assert_int_equal(run_sandbox(bad_level), 2);
 }
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,5 +321,5 @@ int main(void)
         ABLY_TEST(starts_fast_and_stops_cleanly, "G2"),
         ABLY_TEST(bad_arguments_exit_with_usage, "G2"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -1,16 +1,6 @@
 /* ably-sandbox stats: POST /stats fixtures, GET /stats rolled up by unit. */
 #include "test_server_http.h"
 
-static int setup(void **state)
-{
-    return sandbox_env_group_setup(state);
-}
-
-static const char *key(const sandbox_env *env, size_t i)
-{
-    return sandbox_env_key(env, i)->key_str;
-}
-
 /* Three minutes in one hour (flat form), one in the next hour (nested form). */
 static const char FIXTURES[] =
     "[{\"intervalId\":\"2023-02-03:15:03\",\"entries\":{\"messages.inbound.realtime.messages.count\":50,"
@@ -26,14 +16,8 @@ static cJSON *get_stats(const sandbox_env *env, const char *query, srv_resp *kee
 {
     char path[512];
     snprintf(path, sizeof path, "/stats%s", query);
-    srv_resp r = srv_get(env, path, key(env, 0));
-    assert_int_equal(r.status, 200);
-    cJSON *items = srv_json(&r);
+    cJSON *items = srv_get_json(env, path, 0, keep);
     assert_true(cJSON_IsArray(items));
-    if (keep)
-        *keep = r;
-    else
-        srv_resp_free(&r);
     return items;
 }
 
@@ -46,7 +30,7 @@ static double entry(const cJSON *item, const char *name)
 static void posted_stats_roll_up_by_unit(void **state)
 {
     sandbox_env *env = *state;
-    srv_resp r = srv_post_json(env, "/stats", FIXTURES, key(env, 0));
+    srv_resp r = srv_post_json(env, "/stats", FIXTURES, srv_key(env, 0));
     assert_int_equal(r.status, 201);
     srv_resp_free(&r);
 
@@ -79,7 +63,7 @@ static void posted_stats_roll_up_by_unit(void **state)
 
     /* Posting the same minute again sums into it. */
     r = srv_post_json(env, "/stats", "{\"intervalId\":\"2023-02-03:15:03\",\"entries\":{\"messages.all.all.count\":1}}",
-                      key(env, 0));
+                      srv_key(env, 0));
     assert_int_equal(r.status, 201);
     srv_resp_free(&r);
     items = get_stats(env, "?direction=forwards&limit=1", NULL);
@@ -98,18 +82,11 @@ static void stats_filter_by_time_and_page(void **state)
     srv_resp r;
     items = get_stats(env, "?limit=3", &r);
     assert_int_equal(cJSON_GetArraySize(items), 3);
-    char link[1024];
-    assert_true(srv_header(&r, "link", link, sizeof link));
-    char *next = strstr(link, "rel=\"next\"");
-    assert_non_null(next);
-    char *open = link;
-    for (char *p = link; p < next; p++)
-        if (*p == '<')
-            open = p;
-    *strchr(open, '>') = '\0';
+    char query[1024];
+    srv_next_query(&r, "./stats", query, sizeof query);
     srv_resp_free(&r);
     cJSON_Delete(items);
-    items = get_stats(env, open + 1 + strlen("./stats"), NULL);
+    items = get_stats(env, query, NULL);
     assert_int_equal(cJSON_GetArraySize(items), 1);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "intervalId")->valuestring, "2023-02-03:15:03");
     cJSON_Delete(items);
@@ -118,25 +95,10 @@ static void stats_filter_by_time_and_page(void **state)
 static void stats_denials(void **state)
 {
     sandbox_env *env = *state;
-    srv_resp r = srv_get(env, "/stats?unit=week", key(env, 0));
-    assert_ably_error(&r, 400, 40003);
-    srv_resp_free(&r);
-    r = srv_get(env, "/stats?limit=0", key(env, 0));
-    assert_ably_error(&r, 400, 40003);
-    srv_resp_free(&r);
-    /* keys[3] ({"*":["subscribe"]}) has no stats capability. */
-    r = srv_get(env, "/stats", key(env, 3));
-    assert_ably_error(&r, 401, 40160);
-    srv_resp_free(&r);
-    r = srv_post_json(env, "/stats", FIXTURES, key(env, 3));
-    assert_ably_error(&r, 401, 40160);
-    srv_resp_free(&r);
-    r = srv_post_json(env, "/stats", "[{\"entries\":{}}]", key(env, 0));
-    assert_ably_error(&r, 400, 40003);
-    srv_resp_free(&r);
-    r = srv_get(env, "/stats", NULL);
-    assert_ably_error(&r, 401, 40101);
-    srv_resp_free(&r);
+    SRV_ASSERT_REFUSALS(env, { "/stats?unit=week", NULL, 0, 400, 40003 }, { "/stats?limit=0", NULL, 0, 400, 40003 },
+                        /* keys[3] ({"*":["subscribe"]}) has no stats capability. */
+                        { "/stats", NULL, 3, 401, 40160 }, { "/stats", FIXTURES, 3, 401, 40160 },
+                        { "/stats", "[{\"entries\":{}}]", 0, 400, 40003 }, { "/stats", NULL, -1, 401, 40101 });
 }
 
 int main(void)
@@ -146,5 +108,5 @@ int main(void)
         ABLY_TEST(stats_filter_by_time_and_page, "RSC6b1 RSC6b2 RSC6b3"),
         ABLY_TEST(stats_denials, "RSC6"),
     };
-    return cmocka_run_group_tests(tests, setup, sandbox_env_group_teardown);
+    return cmocka_run_group_tests(tests, sandbox_env_group_setup, sandbox_env_group_teardown);
 }

@@ -92,14 +92,9 @@ proxy_env *proxy_env_start(const char *sandbox_bin, const sandbox_env *sbx)
     return px;
 }
 
-typedef struct {
-    char *data;
-    size_t len;
-} px_body;
-
-static size_t px_collect(char *p, size_t size, size_t n, void *ud)
+size_t proxy_env_collect(char *p, size_t size, size_t n, void *ud)
 {
-    px_body *b = ud;
+    proxy_env_buf *b = ud;
     size_t add = size * n;
     char *grown = realloc(b->data, b->len + add + 1);
     if (!grown)
@@ -111,15 +106,14 @@ static size_t px_collect(char *p, size_t size, size_t n, void *ud)
     return add;
 }
 
-/* One control API call; the answer body (malloc'd, may be NULL) through *out when out. */
-static int control(proxy_env *px, const char *method, const char *path, const char *body, char **out)
+int proxy_env_http(const char *base_url, const char *method, const char *path, const char *body, char **out)
 {
-    char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", px->control_port, path);
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", base_url, path);
     CURL *c = curl_easy_init();
     if (!c)
         return -1;
-    px_body resp = {NULL, 0};
+    proxy_env_buf resp = {NULL, 0};
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -128,7 +122,7 @@ static int control(proxy_env *px, const char *method, const char *path, const ch
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, PX_HTTP_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, px_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, proxy_env_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
     long status = -1;
     if (curl_easy_perform(c) == CURLE_OK)
@@ -140,6 +134,14 @@ static int control(proxy_env *px, const char *method, const char *path, const ch
     else
         free(resp.data);
     return (int)status;
+}
+
+/* One call to px's control API. */
+static int control(proxy_env *px, const char *method, const char *path, const char *body, char **out)
+{
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", px->control_port);
+    return proxy_env_http(base, method, path, body, out);
 }
 
 int proxy_env_add_rules(proxy_env *px, const char *rules_json)

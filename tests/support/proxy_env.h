@@ -16,6 +16,7 @@
 #ifndef ABLY_TEST_PROXY_ENV_H
 #define ABLY_TEST_PROXY_ENV_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "sandbox_env.h"
@@ -51,6 +52,20 @@ int proxy_env_count(proxy_env *px, const char *type, const char *field, const ch
 
 /* How many ws_connect events carried the query parameter `param` (any value); -1 on error. */
 int proxy_env_count_connects_with(proxy_env *px, const char *param);
+
+/* A growing response body for libcurl: pass proxy_env_collect as CURLOPT_WRITEFUNCTION
+ * (or HEADERFUNCTION) and a zeroed proxy_env_buf as its data; data stays NUL-terminated
+ * and is the caller's to free. */
+typedef struct {
+    char *data;
+    size_t len;
+} proxy_env_buf;
+size_t proxy_env_collect(char *p, size_t size, size_t n, void *ud);
+
+/* One control call with a JSON body (or none) to base_url + path, e.g. the proxy's or
+ * the sandbox's /_sandbox/faults API; 5 s timeout. HTTP status, -1 on error; the answer
+ * body (malloc'd, may be NULL; the caller frees) through *out when out is not NULL. */
+int proxy_env_http(const char *base_url, const char *method, const char *path, const char *body, char **out);
 
 /* Stops the proxy and frees px: its exit status (0 clean), -1 when killed. NULL-safe. */
 int proxy_env_stop(proxy_env *px);

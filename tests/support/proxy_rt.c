@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,48 @@ ably_realtime *prt_realtime(const ably_client_options *o)
     return rt;
 }
 
+ably_realtime *prt_jwt_realtime(ably_client_options *o, prt_auth *auth, const prt_fixture *f,
+                                const char *client_id)
+{
+    prt_auth_init(auth, f, client_id);
+    o->auth_callback = prt_jwt_callback;
+    o->auth_callback_ctx = auth;
+    return prt_realtime(o);
+}
+
+bool prt_client_new(prt_client *c, const prt_fixture *f, ably_client_options *o, const char *client_id)
+{
+    ably_client_options defaults;
+    if (!o) {
+        prt_options(&defaults, f);
+        o = &defaults;
+    }
+    prt_states_init(&c->conn);
+    prt_auth_init(&c->auth, f, client_id);
+    if (!o->auth_callback)
+        o->auth_callback = prt_jwt_callback;
+    o->auth_callback_ctx = &c->auth;
+    c->rt = prt_realtime(o);
+    if (!c->rt)
+        return false;
+    ably_connection_on(c->rt, ABLY_CONN_EVENT_ANY, prt_conn_listener, &c->conn);
+    return true;
+}
+
+bool prt_client_connect(prt_client *c)
+{
+    ably_connection_connect(c->rt);
+    return prt_wait_conn(c->rt, ABLY_CONN_CONNECTED);
+}
+
+void prt_client_free(prt_client *c)
+{
+    prt_close(c->rt);
+    c->rt = NULL;
+    prt_states_destroy(&c->conn);
+    prt_auth_destroy(&c->auth);
+}
+
 void prt_close(ably_realtime *rt)
 {
     if (!rt)
@@ -239,6 +282,47 @@ ably_realtime_channel *prt_channel(ably_realtime *rt, const char *name)
         ch = NULL;
     ably_error_clear(&err);
     return ch;
+}
+
+/* ---- printf-style proxy control ---- */
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (text)
+        vsnprintf(text, (size_t)n + 1, fmt, ap);
+    return text;
+}
+
+/* Formats the text and hands it to `send`; its status, -1 when out of memory. */
+static int send_formatted(proxy_env *px, int (*send)(proxy_env *, const char *), const char *fmt, va_list ap)
+{
+    char *text = vformat(fmt, ap);
+    int status = text ? send(px, text) : -1;
+    free(text);
+    return status;
+}
+
+int prt_add_rules(proxy_env *px, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int status = send_formatted(px, proxy_env_add_rules, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int prt_act(proxy_env *px, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int status = send_formatted(px, proxy_env_action, fmt, ap);
+    va_end(ap);
+    return status;
 }
 
 /* ---- recorders ---- */
@@ -414,15 +498,18 @@ static bool str_field_is(const cJSON *o, const char *name, const char *want)
     return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
 }
 
-int prt_count_frames(proxy_env *px, bool to_server, int action, const char *channel, bool rule_matched)
+int prt_each_frame(proxy_env *px, bool to_server, int action, const char *channel, bool rule_matched,
+                   prt_frame_fn fn, void *ctx)
 {
     cJSON *log = proxy_env_log(px);
     if (!log)
         return -1;
-    int n = 0;
+    int n = 0, connects = 0;
     const cJSON *ev;
     cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(log, "events"))
     {
+        if (str_field_is(ev, "type", "ws_connect"))
+            connects++;
         if (!str_field_is(ev, "type", "ws_frame") ||
             !str_field_is(ev, "direction", to_server ? "client_to_server" : "server_to_client"))
             continue;
@@ -434,10 +521,17 @@ int prt_count_frames(proxy_env *px, bool to_server, int action, const char *chan
             continue;
         if (rule_matched && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, "ruleMatched")))
             continue;
+        if (fn)
+            fn(ctx, msg, connects);
         n++;
     }
     cJSON_Delete(log);
     return n;
+}
+
+int prt_count_frames(proxy_env *px, bool to_server, int action, const char *channel, bool rule_matched)
+{
+    return prt_each_frame(px, to_server, action, channel, rule_matched, NULL, NULL);
 }
 
 char *prt_connect_param(proxy_env *px, int index, const char *param)

@@ -85,9 +85,20 @@ char *prt_request_token(const prt_fixture *f);
  * REC2c2), the proxy's port, tls false, JSON, autoConnect false, logs off. No auth. */
 void prt_options(ably_client_options *o, const prt_fixture *f);
 ably_realtime *prt_realtime(const ably_client_options *o);
+/* prt_realtime with JWTs for `client_id` (NULL: none) from `auth`, which this initialises
+ * (the caller prt_auth_destroys it after the client). NULL when creation failed. */
+ably_realtime *prt_jwt_realtime(ably_client_options *o, prt_auth *auth, const prt_fixture *f,
+                                const char *client_id);
 /* Closes (when not already FAILED / CLOSED), waits for CLOSED, destroys. NULL-safe. */
 void prt_close(ably_realtime *rt);
 ably_realtime_channel *prt_channel(ably_realtime *rt, const char *name);
+
+/* ---- printf-style proxy control (the default session) ---- */
+
+/* Appends the rules `fmt` formats (a JSON array text) / runs the action it formats (a
+ * JSON object text). HTTP status, -1 on error. */
+int prt_add_rules(proxy_env *px, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int prt_act(proxy_env *px, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- recorders ---- */
 
@@ -142,7 +153,35 @@ bool prt_wait_channel(ably_realtime_channel *ch, ably_channel_state want);
 /* attach and wait for its callback; true when it succeeded. */
 bool prt_attach(ably_realtime_channel *ch);
 
+/* ---- a JWT client recording its connection states ---- */
+
+typedef struct {
+    prt_auth auth;
+    ably_realtime *rt;
+    prt_states conn; /* every connection state change since creation */
+} prt_client;
+
+/* Creates c's client through the proxy with options `o` (NULL: prt_options' defaults)
+ * and JWTs for `client_id` (NULL: none); an auth callback the caller set in o (e.g.
+ * prt_token_callback) is kept. Either way its ctx is c->auth. Not connected.
+ * false when the client could not be created (c is then still prt_client_free-able). */
+bool prt_client_new(prt_client *c, const prt_fixture *f, ably_client_options *o, const char *client_id);
+/* connect() and wait for CONNECTED. */
+bool prt_client_connect(prt_client *c);
+/* prt_close plus the recorder and auth state. */
+void prt_client_free(prt_client *c);
+
 /* ---- the proxy log (default session) ---- */
+
+struct cJSON;
+/* Called for each matching frame with its ProtocolMessage and how many ws_connect events
+ * the log holds before it. */
+typedef void (*prt_frame_fn)(void *ctx, const struct cJSON *message, int connects_before);
+/* Visits client-to-server (to_server) or server-to-client frames of `action` (-1: any)
+ * on `channel` (NULL: any), only those a rule matched when `rule_matched`, in log order.
+ * fn may be NULL. How many matched; -1 on error. */
+int prt_each_frame(proxy_env *px, bool to_server, int action, const char *channel, bool rule_matched,
+                   prt_frame_fn fn, void *ctx);
 
 /* Client-to-server (to_server) or server-to-client frames of `action` (-1: any) on
  * `channel` (NULL: any); only those a rule matched when `rule_matched`. -1 on error. */

@@ -15,7 +15,6 @@
 #include "realtime/channels_internal.h"
 #include "rest/auth_internal.h"
 #include "rest/channel_internal.h"
-#include "rest/rest_core.h"
 #include "rest/rest_internal.h"
 #include "vcdiff/vcdiff_internal.h"
 

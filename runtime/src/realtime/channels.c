@@ -8,7 +8,7 @@
 #include "ably/gen/errors.h"
 #include "codec/internal.h"
 #include "realtime/channels_internal.h"
-#include "rest/rest_core.h"
+#include "rest/rest_internal.h"
 
 ably_rt_channels *ably_rt_channels_of(ably_realtime *rt) { return rt->hooks.ctx; }
 

@@ -12,7 +12,6 @@
 #include "ably/gen/errors.h"
 #include "ably/payload.h"
 #include "realtime/channels_internal.h"
-#include "rest/rest_core.h"
 #include "rest/rest_internal.h"
 
 #define FLAG_HAS_PRESENCE (1 << 0)
