@@ -259,6 +259,45 @@ const steps = [
     },
   },
   {
+    // 260 members (entered by one key-holding client with enterClient) reach a late
+    // joiner through a SYNC of several pages (the sandbox sends 100 members a page);
+    // the late joiner connects through the proxy so the pages can be counted.
+    name: 'presence_sync_260_members',
+    ids: 'RTP4 RTP18 RTP18a RTP18b RTP11a RTP11c1 RTP14a',
+    async run(ctx) {
+      const MEMBERS = 260;
+      const name = channelName('rt-sync260');
+      const enterer = makeRealtime(ctx, { key: key(ctx) });
+      const ech = enterer.channels.get(name);
+      await ech.attach();
+      const ids = Array.from({ length: MEMBERS }, (_, i) => `member-${String(i).padStart(3, '0')}`);
+      await Promise.all(ids.map((id, i) => ech.presence.enterClient(id, { n: i })));
+      await http(ctx.host, ctx.proxyControl, 'DELETE', '/sessions/default/log');
+      const late = makeRealtime(ctx, { key: key(ctx) }, true);
+      const lch = late.channels.get(name);
+      const members = await lch.presence.get({ waitForSync: true });
+      assert.equal(members.length, MEMBERS, 'every member arrives through the SYNC');
+      const byId = Object.fromEntries(members.map((m) => [m.clientId, m]));
+      assert.deepEqual(Object.keys(byId).sort(), ids);
+      assert.deepEqual(byId['member-000'].data, { n: 0 });
+      assert.deepEqual(byId['member-259'].data, { n: 259 });
+      assert.ok(members.every((m) => m.action === 'present' && m.connectionId === enterer.connection.id));
+      const log = await http(ctx.host, ctx.proxyControl, 'GET', '/sessions/default/log');
+      const syncs = log.body.events.filter((e) => e.type === 'ws_frame' && e.direction === 'server_to_client' &&
+        e.actionName === 'SYNC');
+      assert.ok(syncs.length >= 3, `a SYNC of several pages (${syncs.length})`);
+      const last = syncs[syncs.length - 1].message.channelSerial || '';
+      assert.ok(last.endsWith(':'), `the last SYNC page has an empty cursor (${last})`);
+      // Leaving one member is seen by the late joiner once the sync is over.
+      const leaves = collector();
+      await lch.presence.subscribe('leave', (m) => leaves.push(m));
+      await ech.presence.leaveClient('member-007');
+      await leaves.until(1, 10000, 'leave after the sync');
+      assert.equal(leaves.items[0].clientId, 'member-007');
+      assert.equal((await lch.presence.get()).length, MEMBERS - 1);
+    },
+  },
+  {
     name: 'resume_after_dropped_transport',
     ids: 'RTN15a RTN15b RTN15c6',
     async run(ctx) {
@@ -279,16 +318,19 @@ const steps = [
       const res = await http(ctx.host, ctx.proxyControl, 'POST', '/sessions/default/actions', { type: 'disconnect' });
       assert.equal(res.status, 200, `proxy action: ${JSON.stringify(res.body)}`);
       await disconnected;
-      // Published while the transport is down: must arrive after the resume.
-      await makeRest(ctx, { key: key(ctx) }).channels.get(ch.name).publish('while-away', '2');
+      // Published while the transport is down: must all arrive after the resume, in
+      // order, exactly once.
+      const away = makeRest(ctx, { key: key(ctx) }).channels.get(ch.name);
+      for (const n of ['2a', '2b', '2c', '2d', '2e']) await away.publish('while-away', n);
       const change = await once(rt.connection, 'connected', 15000, 'reconnection');
       assert.equal(rt.connection.id, id, 'resume keeps the connectionId');
       assert.ok(!change.reason, `resume succeeded without error: ${change.reason && change.reason.message}`);
-      await got.until(2, 10000, 'message missed while disconnected');
-      assert.deepEqual(got.items.map((m) => m.name), ['before', 'while-away']);
+      await got.until(6, 10000, 'messages missed while disconnected');
       assert.equal(ch.state, 'attached');
       await ch.publish('after', '3');
-      await got.until(3);
+      await got.until(7);
+      await sleep(200); /* a duplicate would arrive by now */
+      assert.deepEqual(got.items.map((m) => m.data), ['1', '2a', '2b', '2c', '2d', '2e', '3'], 'none lost, none twice');
       // The proxy saw a second WebSocket carrying resume=<connectionKey>.
       const log = await http(ctx.host, ctx.proxyControl, 'GET', '/sessions/default/log');
       const connects = log.body.events.filter((e) => e.type === 'ws_connect');
@@ -346,6 +388,35 @@ const steps = [
         (e) => e.code === 40102, 'incompatible clientId');
       if (rt.connection.state !== 'failed') await once(rt.connection, 'failed', 5000, 'FAILED after a refused AUTH');
       assert.equal(rt.connection.errorReason && rt.connection.errorReason.code, 40102);
+    },
+  },
+  {
+    // The server ends an expired token's connection (DISCONNECTED 40142); ably-js gets
+    // a new token from its authCallback and resumes, and messages flow on.
+    name: 'token_renewal_on_expiry',
+    ids: 'RTN15h2 RSA4b',
+    async run(ctx) {
+      const counter = { calls: 0 };
+      const signer = makeRest(ctx, { key: key(ctx) });
+      const authCallback = (params, cb) => {
+        counter.calls++;
+        signer.auth.createTokenRequest({ ...params, clientId: 'renewer', ttl: 3000 }).then((tr) => cb(null, tr), cb);
+      };
+      const rt = makeRealtime(ctx, { authCallback });
+      await connected(rt);
+      const id = rt.connection.id;
+      const ch = rt.channels.get(channelName('rt-expiry'));
+      const got = collector();
+      await ch.subscribe((m) => got.push(m));
+      const dropped = once(rt.connection, 'disconnected', 10000, 'disconnected at token expiry');
+      const change = await dropped;
+      assert.equal(change.reason && change.reason.code, 40142, 'the server said the token expired');
+      await once(rt.connection, 'connected', 10000, 'reconnected with a new token');
+      assert.ok(counter.calls >= 2, `authCallback asked again (${counter.calls})`);
+      assert.equal(rt.connection.id, id, 'the connection resumed');
+      await ch.publish('after-renewal', 'x');
+      await got.until(1, 10000, 'message after the renewal');
+      assert.equal(got.items[0].clientId, 'renewer');
     },
   },
   {
