@@ -71,6 +71,37 @@ static void connect_and_pump(mock_rt *t)
     mock_ws_pump(t->m, t->rt);
 }
 
+/* start_with_plan, then connect(): the plan answers the first attempt. */
+static void connect_with_plan(mock_rt *t, server_plan *p)
+{
+    start_with_plan(t, p);
+    connect_and_pump(t);
+}
+
+/* The server sends `json` on attempt 0 and closes the transport; the client reacts. */
+static void server_closes_with(mock_rt *t, const char *json)
+{
+    mock_ws_send_and_close(t->m, 0, json);
+    mock_ws_pump(t->m, t->rt);
+}
+
+/* The first transport drops without a word; the client reacts. */
+static void drop_first_transport(mock_rt *t)
+{
+    mock_ws_simulate_disconnect(t->m, 0);
+    mock_ws_pump(t->m, t->rt);
+}
+
+/* Closes the connection (the server confirms on attempt 0) and asserts CLOSED. */
+static void close_connection(mock_rt *t)
+{
+    ably_connection_close(t->rt);
+    mock_ws_pump(t->m, t->rt);
+    mock_ws_send(t->m, 0, "{\"action\":8}");
+    mock_ws_pump(t->m, t->rt);
+    assert_int_equal(mock_rt_state(t), ABLY_CONN_CLOSED);
+}
+
 static void assert_id_key(mock_rt *t, const char *id, const char *key)
 {
     char *i = ably_connection_id(t->rt), *k = ably_connection_key(t->rt);
@@ -102,6 +133,14 @@ static reason_seen error_reason(mock_rt *t)
     }
     ably_error_clear(&e);
     return r;
+}
+
+/* Asserts the connection's errorReason code and status. */
+static void assert_reason(mock_rt *t, int64_t code, int64_t status)
+{
+    reason_seen r = error_reason(t);
+    assert_int_equal(r.code, code);
+    assert_int_equal(r.status, status);
 }
 
 static bool states_in_order(const mock_rt *t, const ably_connection_state *seq, size_t n)
@@ -151,15 +190,11 @@ static void token_error_without_means_to_renew_fails(void **state)
     t.o.key = NULL;
     t.o.token = "some_token_string";
     server_plan p = {{connected_frame(0, "connection-id", "connection-key")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    server_closes_with(&t, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 40142);
-    assert_int_equal(r.status, 401);
+    assert_reason(&t, 40142, 401);
     mock_rt_free(&t);
 }
 
@@ -172,12 +207,10 @@ static void token_error_renews_and_resumes(void **state)
     use_tokens(&t, &s);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1-renewed")},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     size_t before = t.rec.count;
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt); /* no time passes: the reconnect is immediate */
+    server_closes_with(&t, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}"); /* no time passes: the reconnect is immediate */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(s.calls, 2);
     assert_int_equal(p.attempts, 2);
@@ -204,11 +237,9 @@ static void failed_renewal_after_token_error_disconnects(void **state)
     use_tokens(&t, &s);
     s.fail_from = 2;
     server_plan p = {{connected_frame(0, "connection-1", "key-1")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     t.rec.count = 0;
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    server_closes_with(&t, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     static const ably_connection_state seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_DISCONNECTED};
     assert_true(states_in_order(&t, seq, 2));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -223,11 +254,9 @@ static void non_token_disconnected_resumes_at_once(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1")}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     t.rec.count = 0;
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":503,\"message\":\"Service unavailable\"}}");
-    mock_ws_pump(t.m, t.rt);
+    server_closes_with(&t, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":503,\"message\":\"Service unavailable\"}}");
     static const ably_connection_state seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
     assert_true(states_in_order(&t, seq, 2));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
@@ -243,14 +272,10 @@ static void connection_error_fails_the_connection(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-id", "connection-key")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}");
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    server_closes_with(&t, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 50000);
-    assert_int_equal(r.status, 500);
+    assert_reason(&t, 50000, 500);
     mock_rt_free(&t);
 }
 
@@ -260,11 +285,9 @@ static void unexpected_transport_loss_resumes(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1")}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     t.rec.count = 0;
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    drop_first_transport(&t);
     static const ably_connection_state seq[] = {ABLY_CONN_DISCONNECTED, ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
     assert_true(states_in_order(&t, seq, 3));
     assert_id_key(&t, "connection-1", "key-1");
@@ -279,11 +302,9 @@ static void resume_keeps_the_id_and_takes_the_new_key(void **state)
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1-updated")},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_id_key(&t, "connection-1", "key-1");
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    drop_first_transport(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "connection-1", "key-1-updated");
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "key-1");
@@ -302,10 +323,8 @@ static void failed_resume_is_a_new_connection_with_a_reason(void **state)
                       "\"message\":\"Unable to recover connection\"},\"connectionDetails\":{\"connectionKey\":\"key-2\","
                       "\"maxIdleInterval\":15000,\"connectionStateTtl\":120000}}"},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    drop_first_transport(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "connection-2", "key-2");
     assert_int_equal(error_reason(&t).code, 80008);
@@ -326,10 +345,8 @@ static void token_error_on_resume_renews_and_retries(void **state)
                       "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}",
                       connected_frame(2, "connection-2", "key-2")},
                      3, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    drop_first_transport(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(s.calls, 2);
     assert_int_equal(p.attempts, 3);
@@ -347,10 +364,8 @@ static void fatal_error_on_resume_fails(void **state)
     server_plan p = {{connected_frame(0, "connection-1", "key-1"),
                       "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal server error\"}}"},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    drop_first_transport(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(error_reason(&t).code, 50000);
     mock_ws_advance(t.m, t.h, t.rt, 300000);
@@ -498,14 +513,9 @@ static void id_and_key_null_when_closed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "conn-id-1", "conn-key-1")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_id_key(&t, "conn-id-1", "conn-key-1");
-    ably_connection_close(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
+    close_connection(&t);
     assert_id_key(&t, NULL, NULL);
     mock_rt_free(&t);
 }
@@ -516,8 +526,7 @@ static void id_and_key_null_when_failed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{"!{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,\"message\":\"Fatal error\"}}"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_id_key(&t, NULL, NULL);
     mock_rt_free(&t);
@@ -532,8 +541,7 @@ static void id_and_key_null_when_suspended_before_connecting(void **state)
     t.o.suspended_retry_timeout_ms = 100;
     t.o.fallback_hosts_set = true; /* fallbackHosts: [] */
     server_plan p = {{"refuse"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     mock_ws_advance(t.m, t.h, t.rt, 121000);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -611,10 +619,8 @@ static void recovery_key_null_when_inactive(void **state)
         mock_rt t;
         mock_rt_init(&t);
         server_plan p = {{connected_frame(0, "conn-f", "key-f")}, 1, 0};
-        start_with_plan(&t, &p);
-        connect_and_pump(&t);
-        mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Fatal error\"}}");
-        mock_ws_pump(t.m, t.rt);
+        connect_with_plan(&t, &p);
+        server_closes_with(&t, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Fatal error\"}}");
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
         assert_null(ably_connection_create_recovery_key(t.rt));
         mock_rt_free(&t);
@@ -625,10 +631,8 @@ static void recovery_key_null_when_inactive(void **state)
         t.o.disconnected_retry_timeout_ms = 500;
         t.o.fallback_hosts_set = true;
         server_plan p = {{connected_frame(0, "conn-s", "key-s"), "refuse"}, 2, 0};
-        start_with_plan(&t, &p);
-        connect_and_pump(&t);
-        mock_ws_simulate_disconnect(t.m, 0);
-        mock_ws_pump(t.m, t.rt);
+        connect_with_plan(&t, &p);
+        drop_first_transport(&t);
         for (int i = 0; i < 200 && mock_rt_state(&t) != ABLY_CONN_SUSPENDED; i++)
             mock_ws_advance(t.m, t.h, t.rt, 1500);
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -646,12 +650,10 @@ static void recover_param_on_the_first_connection_only(void **state)
     server_plan p = {{connected_frame(0, "recovered-conn-id", "new-key-after-recovery"),
                       connected_frame(1, "recovered-conn-id", "resumed-key")},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "recovered-conn-id", "new-key-after-recovery"); /* RTN16d */
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    drop_first_transport(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_string_equal(mock_ws_query(t.m, 0, "recover"), "recovered-key-xyz");
     assert_null(mock_ws_query(t.m, 0, "resume"));
@@ -707,8 +709,7 @@ static void malformed_recovery_key_is_logged_and_ignored(void **state)
     t.o.log_handler_ctx = &log;
     t.o.log_level = ABLY_LOG_ERROR;
     server_plan p = {{connected_frame(0, "fresh-conn", "fresh-key")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "fresh-conn", "fresh-key");
     assert_null(mock_ws_query(t.m, 0, "recover"));
@@ -802,8 +803,7 @@ static void error_reason_on_unrenewable_token_error(void **state)
     t.o.key = NULL;
     t.o.token = "expired_token";
     server_plan p = {{"!{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(error_reason(&t).code, 40171);
     mock_rt_free(&t);
@@ -816,8 +816,7 @@ static void error_reason_cleared_on_connected(void **state)
     mock_rt_init(&t);
     t.o.disconnected_retry_timeout_ms = 100;
     server_plan p = {{"refuse", connected_frame(0, "connection-id", "connection-key")}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     assert_true(error_reason(&t).code != 0);
     mock_ws_advance(t.m, t.h, t.rt, 150);
@@ -832,8 +831,7 @@ static void error_reason_from_a_connection_error(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{"!{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal server error\"}}"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     reason_seen r = error_reason(&t);
     assert_int_equal(r.code, 50000);
@@ -1037,8 +1035,7 @@ static void network_loss_while_connected_disconnects_and_reconnects(void **state
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
     server_plan p = {{"=15000"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(p.attempts, 1);
     ably_realtime_network_changed(t.rt, false);
     mock_ws_pump(t.m, t.rt);
@@ -1061,8 +1058,7 @@ static void network_loss_while_connecting_disconnects(void **state)
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
     server_plan p = {{"hold", "=15000"}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     ably_realtime_network_changed(t.rt, false);
     mock_ws_pump(t.m, t.rt);
@@ -1084,10 +1080,8 @@ static void network_back_while_disconnected_connects_now(void **state)
     t.o.disconnected_retry_timeout_ms = 30000;
     t.o.fallback_hosts_set = true;
     server_plan p = {{"=15000", "refuse", "=15000"}, 3, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    drop_first_transport(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     int before = p.attempts;
     ably_realtime_network_changed(t.rt, true);
@@ -1107,8 +1101,7 @@ static void network_back_while_connecting_restarts_the_attempt(void **state)
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
     server_plan p = {{"hold", "=15000"}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     assert_int_equal(p.attempts, 1);
     ably_realtime_network_changed(t.rt, true);
@@ -1335,8 +1328,7 @@ static void failed_recovery_is_handled_like_a_failed_resume(void **state)
         mock_rt_init(&t);
         t.o.recover = key;
         server_plan p = {{"!{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}"}, 1, 0};
-        start_with_plan(&t, &p);
-        connect_and_pump(&t);
+        connect_with_plan(&t, &p);
         assert_string_equal(mock_ws_query(t.m, 0, "recover"), "old-key");
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
         assert_int_equal(error_reason(&t).code, 50000);
@@ -1351,8 +1343,7 @@ static void failed_recovery_is_handled_like_a_failed_resume(void **state)
         server_plan p = {{"!{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}",
                           connected_frame(0, "old-conn", "new-key")},
                          2, 0};
-        start_with_plan(&t, &p);
-        connect_and_pump(&t);
+        connect_with_plan(&t, &p);
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
         assert_int_equal(s.calls, 2);
         assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-2");
