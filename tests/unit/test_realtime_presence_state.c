@@ -46,8 +46,7 @@ static void assert_get_after_attach(int64_t flags, const char *sync, const char 
     if (member)
         assert_string_equal(g.items[0].client_id, member);
     assert_true(ably_realtime_presence_sync_complete(p));
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* Attached with HAS_PRESENCE and the SYNC `sync`; asserts that get() lists `members`, then
@@ -122,8 +121,7 @@ static void reattach_without_has_presence_clears_members(void **state)
         bob |= strcmp(leaves.client[i], "bob") == 0;
     }
     assert_true(alice && bob);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP5a: DETACHED clears the map without LEAVE events. */
@@ -145,12 +143,9 @@ static void detached_clears_without_leave_events(void **state)
     x.after_attached = NULL;
     get_now(&x, p, false, &g);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.code, 0);
-    assert_int_equal(g.count, 0);
+    px_assert_got(&g, 0);
     assert_int_equal(leaves.count, 0);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP5a: FAILED too. */
@@ -166,8 +161,7 @@ static void failed_clears_without_leave_events(void **state)
                     "\"message\":\"Channel failed\"}}");
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
     assert_int_equal(leaves.count, 0);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP5b: queued presence goes out when the channel attaches. */
@@ -192,41 +186,13 @@ static void attached_sends_queued_presence(void **state)
     fx_free(&x.f);
 }
 
-/* Refuses reconnection until the connection, and with it the channel, is SUSPENDED. */
-static void suspend(px_fx *x, ably_realtime_channel *ch)
-{
-    mock_ws_simulate_disconnect(x->f.t.m, mock_rt_last_attempt(&x->f.t));
-    fx_pump(&x->f);
-    for (int i = 0; i < 40 && ably_realtime_channel_state(ch) != ABLY_CHANNEL_SUSPENDED; i++) {
-        size_t n = mock_ws_attempt_count(x->f.t.m);
-        mock_ws_respond_refused(x->f.t.m, n - 1);
-        fx_advance(&x->f, 500);
-    }
-    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_SUSPENDED);
-}
-
-/* Connected as conn-1 with a 5 s connectionStateTtl and 500 ms retries. */
-static ably_realtime_channel *short_ttl_client(px_fx *x, const char *client_id)
-{
-    px_init(x);
-    x->f.t.o.client_id = client_id;
-    x->f.t.o.disconnected_retry_timeout_ms = 500;
-    ably_realtime_config cfg = {.connection_state_ttl_ms = 5000};
-    mock_rt_start(&x->f.t, &cfg);
-    ably_connection_connect(x->f.t.rt);
-    fx_pump(&x->f);
-    mock_ws_respond_success(x->f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000));
-    fx_pump(&x->f);
-    return fx_channel(&x->f, "p", NULL);
-}
-
 /* RTP5f: SUSPENDED keeps the map; after reattaching and the SYNC only the changes are
  * emitted. */
 static void suspended_keeps_the_map(void **state)
 {
     (void)state;
     px_fx x;
-    ably_realtime_channel *ch = short_ttl_client(&x, NULL);
+    ably_realtime_channel *ch = px_short_ttl_client(&x, NULL);
     ably_realtime_presence *p = ably_realtime_channel_presence(ch);
     x.f.attached_flags = 1;
     x.after_attached = SYNC_ALICE_BOB;
@@ -235,11 +201,9 @@ static void suspended_keeps_the_map(void **state)
     get_now(&x, p, true, &g);
     assert_int_equal(g.count, 2);
     x.f.auto_attach = false;
-    suspend(&x, ch);
+    px_suspend(&x, ch);
     get_now(&x, p, false, &g);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.code, 0);
-    assert_int_equal(g.count, 2);
+    px_assert_got(&g, 2);
     /* back: alice stayed, bob left, carol came */
     px_events ev = {0};
     ably_realtime_presence_subscribe(p, -1, px_on_event, &ev, NULL, NULL);
@@ -267,8 +231,7 @@ static void suspended_keeps_the_map(void **state)
         else
             assert_string_equal(ev.client[i], "carol");
     }
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP13 */
@@ -329,7 +292,7 @@ static void queued_presence_fails_on_suspended(void **state)
 {
     (void)state;
     px_fx x;
-    ably_realtime_channel *ch = short_ttl_client(&x, "my-client");
+    ably_realtime_channel *ch = px_short_ttl_client(&x, "my-client");
     x.f.auto_attach = false;
     ably_realtime_channel_attach(ch, NULL, NULL);
     fx_pump(&x.f);
@@ -342,7 +305,7 @@ static void queued_presence_fails_on_suspended(void **state)
     ably_realtime_presence_update(p, &d2, fx_on_result, &u);
     fx_pump(&x.f);
     assert_int_equal(px_count_presence(&x, 0), 0);
-    suspend(&x, ch);
+    px_suspend(&x, ch);
     assert_int_equal(px_count_presence(&x, 0), 0);
     assert_op_failed(&e);
     assert_op_failed(&u);
@@ -605,8 +568,7 @@ static void own_members_arrive_without_subscribe(void **state)
     const ably_protocol_message *pm = px_sent_presence(&x, from, 0);
     assert_non_null(pm);
     assert_string_equal(pm->presence[0].client_id, "my-client");
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 int main(void)
