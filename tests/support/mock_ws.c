@@ -520,6 +520,12 @@ size_t mock_rt_connect(mock_rt *t, const char *id, const char *key)
     return i;
 }
 
+size_t mock_rt_start_connected(mock_rt *t, const char *id, const char *key)
+{
+    mock_rt_start(t, NULL);
+    return mock_rt_connect(t, id, key);
+}
+
 ably_connection_state mock_rt_state(mock_rt *t) { return ably_connection_get_state(t->rt); }
 
 int64_t mock_rt_error_code(mock_rt *t)

@@ -153,6 +153,8 @@ void mock_rt_free(mock_rt *t);
 /* connect(); answers the new attempt with CONNECTED(id, key, maxIdle 15000, ttl 120000);
  * asserts CONNECTED. Returns the attempt index. */
 size_t mock_rt_connect(mock_rt *t, const char *id, const char *key);
+/* mock_rt_start(t, NULL), then mock_rt_connect. */
+size_t mock_rt_start_connected(mock_rt *t, const char *id, const char *key);
 ably_connection_state mock_rt_state(mock_rt *t);
 /* errorReason code, or 0 when there is none. */
 int64_t mock_rt_error_code(mock_rt *t);

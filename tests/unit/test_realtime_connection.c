@@ -78,8 +78,7 @@ static void binary_protocol_and_echo_defaults(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1"); /* msgpack frames both ways */
+    mock_rt_start_connected(&t, "c1", "k1"); /* msgpack frames both ways */
     assert_string_equal(mock_ws_query(t.m, 0, "format"), "msgpack");
     assert_string_equal(mock_ws_query(t.m, 0, "echo"), "true");
     assert_true(mock_ws_get_attempt(t.m, 0)->binary);
@@ -144,8 +143,7 @@ static void state_changes_carry_previous_current_event(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     assert_int_equal(t.rec.count, 2);
     assert_int_equal(t.rec.items[0].previous, ABLY_CONN_INITIALIZED);
     assert_int_equal(t.rec.items[0].current, ABLY_CONN_CONNECTING);
@@ -194,8 +192,7 @@ static void each_connection_gets_its_own_id_and_key(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-1", "key-1");
+    mock_rt_start_connected(&t, "conn-1", "key-1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     mock_ws_send(t.m, 0, "{\"action\":8}");
@@ -216,8 +213,7 @@ static void close_sends_close_and_waits_for_closed(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
@@ -238,8 +234,7 @@ static void close_times_out_without_closed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 3000;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_advance(t.m, t.h, t.rt, 2999);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
@@ -253,8 +248,7 @@ static void transport_loss_while_closing_means_closed(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     mock_ws_simulate_disconnect(t.m, 0);
@@ -312,8 +306,7 @@ static void connect_while_connected_is_a_no_op(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
@@ -326,8 +319,7 @@ static void connected_while_connected_emits_update_only(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     mock_ws_send(t.m, 0,
                  "{\"action\":4,\"connectionId\":\"c1\",\"connectionDetails\":{\"connectionKey\":\"k2\","
                  "\"maxIdleInterval\":20000},\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"x\"}}");
@@ -351,8 +343,7 @@ static void connect_while_closing_uses_a_new_transport(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);

@@ -171,8 +171,7 @@ static void when_state_now_calls_with_no_change(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    mock_rt_start_connected(&t, "connection-id", "connection-key");
     seen_events s = {0};
     ably_connection_when_state(t.rt, ABLY_CONN_CONNECTED, record, &s);
     mock_ws_pump(t.m, t.rt);
@@ -243,8 +242,7 @@ static void when_state_ignores_a_past_state(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    mock_rt_start_connected(&t, "connection-id", "connection-key");
     seen_events s = {0};
     ably_connection_when_state(t.rt, ABLY_CONN_CONNECTING, record, &s);
     mock_ws_pump(t.m, t.rt);
@@ -340,8 +338,7 @@ static void server_auth_request_gets_a_new_token(void **state)
     mock_rt_init(&t);
     token_counter c;
     use_counter(&t, &c, "token-");
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    mock_rt_start_connected(&t, "connection-id", "connection-key");
     t.rec.count = 0;
     auth_answer a = {0};
     snprintf(a.reply, sizeof a.reply, "%s", connected("connection-id", "connection-key-2"));
@@ -370,8 +367,7 @@ static void connection_stays_connected_during_reauth(void **state)
     auth_answer a = {0};
     snprintf(a.reply, sizeof a.reply, "%s", connected("conn-1", "key-1-updated"));
     mock_ws_on_message(t.m, answer_auth, &a);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-1", "key-1");
+    mock_rt_start_connected(&t, "conn-1", "key-1");
     t.rec.count = 0;
     mock_ws_send(t.m, 0, "{\"action\":17}");
     mock_ws_pump(t.m, t.rt);
@@ -390,8 +386,7 @@ static void forced_disconnect_with_token_error_is_seen(void **state)
     mock_rt_init(&t);
     token_counter c;
     use_counter(&t, &c, "recovery-token-");
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-1", "key-1");
+    mock_rt_start_connected(&t, "conn-1", "key-1");
     t.rec.count = 0;
     mock_ws_send(t.m, 0, "{\"action\":6,\"error\":{\"message\":\"Token expired\",\"code\":40142,\"statusCode\":401}}");
     mock_ws_pump(t.m, t.rt);
@@ -426,18 +421,26 @@ static void on_message(void *ctx, const ably_message *m)
     g->count++;
 }
 
+/* A JSON client, connected, with channel `name` attached by a subscribe that records into *got. */
+static ably_realtime_channel *json_subscribed_channel(chan_fx *f, const char *name, got_messages *got)
+{
+    fx_init(f);
+    f->t.o.use_binary_protocol = false;
+    fx_start(f);
+    fx_connect(f);
+    ably_realtime_channel *ch = fx_channel(f, name, NULL);
+    *got = (got_messages){0};
+    ably_realtime_channel_subscribe(ch, NULL, on_message, got, NULL, NULL);
+    fx_pump(f);
+    return ch;
+}
+
 static void unknown_frame_fields_are_ignored(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    f.t.o.use_binary_protocol = false;
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "test-RTF1-extra-attrs", NULL);
-    got_messages got = {0};
-    ably_realtime_channel_subscribe(ch, NULL, on_message, &got, NULL, NULL);
-    fx_pump(&f);
+    got_messages got;
+    ably_realtime_channel *ch = json_subscribed_channel(&f, "test-RTF1-extra-attrs", &got);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     fx_server(&f, "{\"action\":15,\"channel\":\"test-RTF1-extra-attrs\",\"messages\":[{\"name\":\"test-event\","
                   "\"data\":\"hello\",\"serial\":\"msg-serial-1\"}],\"unknownField1\":\"some-future-value\","
@@ -457,8 +460,7 @@ static void unknown_action_is_ignored(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    mock_rt_start_connected(&t, "connection-id", "connection-key");
     mock_ws_send(t.m, 0, "{\"action\":254,\"channel\":\"test-RTF1-unknown-action\",\"unknownPayload\":\"future-feature-data\"}");
     mock_ws_send(t.m, 0, "{\"action\":0}");
     mock_ws_pump(t.m, t.rt);
@@ -476,14 +478,8 @@ static void unknown_message_fields_are_ignored(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    f.t.o.use_binary_protocol = false;
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "test-RSF1-extra-attrs", NULL);
-    got_messages got = {0};
-    ably_realtime_channel_subscribe(ch, NULL, on_message, &got, NULL, NULL);
-    fx_pump(&f);
+    got_messages got;
+    ably_realtime_channel *ch = json_subscribed_channel(&f, "test-RSF1-extra-attrs", &got);
     fx_server(&f, "{\"action\":15,\"channel\":\"test-RSF1-extra-attrs\",\"messages\":["
                   "{\"name\":\"event-1\",\"data\":\"payload-1\",\"serial\":\"serial-1\",\"futureField\":\"future-value\","
                   "\"futureNumber\":99,\"futureObject\":{\"nested\":true}},"

@@ -160,8 +160,7 @@ static void ping_without_answer_times_out(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 2000;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-id-1", "conn-key-1");
+    mock_rt_start_connected(&t, "conn-id-1", "conn-key-1");
     ping_result r = {0};
     ably_connection_ping(t.rt, on_ping, &r);
     mock_ws_advance(t.m, t.h, t.rt, 2100);
@@ -216,8 +215,7 @@ static void ping_fails_when_closed(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-id-1", "conn-key-1");
+    mock_rt_start_connected(&t, "conn-id-1", "conn-key-1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     mock_ws_send(t.m, 0, "{\"action\":8}");

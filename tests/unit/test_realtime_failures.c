@@ -238,8 +238,7 @@ static void transport_loss_resumes_the_connection(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-1", "key-1");
+    mock_rt_start_connected(&t, "connection-1", "key-1");
     mock_ws_simulate_disconnect(t.m, 0);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 2); /* immediately */
@@ -264,8 +263,7 @@ static void failed_resume_gets_a_new_id_and_reason(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-1", "key-1");
+    mock_rt_start_connected(&t, "connection-1", "key-1");
     mock_ws_simulate_disconnect(t.m, 0);
     mock_ws_pump(t.m, t.rt);
     mock_ws_respond_success(t.m, 1,
@@ -399,8 +397,7 @@ static void disconnected_token_error_without_renewal_fails(void **state)
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.token = "some_token_string";
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
@@ -420,8 +417,7 @@ static void disconnected_token_error_renews_and_resumes(void **state)
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.auth_callback = token_cb;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
@@ -438,8 +434,7 @@ static void disconnected_other_error_reconnects_at_once(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":400,\"message\":\"bye\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
@@ -457,8 +452,7 @@ static void connection_error_while_connected_fails(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"boom\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
@@ -585,8 +579,7 @@ static void rest_ignores_a_connection_on_the_primary(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "main.realtime.ably.net");
     mock_http_queue_json(t.h, 200, "[1700000000000]");
     assert_string_equal(rest_time_first_host(&t, true), "main.realtime.ably.net");
@@ -668,8 +661,7 @@ static void network_down_and_up(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.fallback_hosts_set = true;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_realtime_network_changed(t.rt, false);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);

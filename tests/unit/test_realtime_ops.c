@@ -32,8 +32,7 @@ static void ping_round_trip_with_matching_id(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ping_result a = {0}, b = {0};
     ably_connection_ping(t.rt, on_ping, &a);
     ably_connection_ping(t.rt, on_ping, &b);
@@ -69,8 +68,7 @@ static void ping_times_out(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 2000;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ping_result r = {0};
     ably_connection_ping(t.rt, on_ping, &r);
     mock_ws_advance(t.m, t.h, t.rt, 1999);
@@ -270,8 +268,7 @@ static void malformed_recovery_key_is_ignored(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.recover = "not json at all";
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     assert_null(mock_ws_query(t.m, 0, "recover"));
     int64_t r;
     publish(t.rt, "ch", &r);
@@ -315,8 +312,7 @@ static void unacked_messages_resent_on_resume_with_same_serials(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     int64_t a, b;
     publish(t.rt, "ch", &a);
     publish(t.rt, "ch", &b);
@@ -341,8 +337,7 @@ static void failed_resume_renumbers_resent_messages(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     int64_t a, b, c;
     publish(t.rt, "ch", &a);
     mock_ws_send(t.m, 0, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
@@ -427,8 +422,7 @@ static void server_auth_request_sends_new_token(void **state)
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.auth_callback = token_cb;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     mock_ws_send(t.m, 0, "{\"action\":17}");
     mock_ws_pump(t.m, t.rt);
     const ably_protocol_message *auth = mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH);
@@ -466,8 +460,7 @@ static void authorize_while_connected_completes_on_update(void **state)
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.auth_callback = token_cb;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     authz_result r = {0};
     ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &r);
     mock_ws_pump(t.m, t.rt);
