@@ -520,6 +520,15 @@ size_t mock_rt_connect(mock_rt *t, const char *id, const char *key)
     return i;
 }
 
+void mock_rt_close(mock_rt *t)
+{
+    ably_connection_close(t->rt);
+    mock_ws_pump(t->m, t->rt);
+    mock_ws_send(t->m, mock_rt_last_attempt(t), "{\"action\":8}");
+    mock_ws_pump(t->m, t->rt);
+    assert_int_equal(ably_connection_get_state(t->rt), ABLY_CONN_CLOSED);
+}
+
 size_t mock_rt_start_connected(mock_rt *t, const char *id, const char *key)
 {
     mock_rt_start(t, NULL);

@@ -153,6 +153,8 @@ void mock_rt_free(mock_rt *t);
 /* connect(); answers the new attempt with CONNECTED(id, key, maxIdle 15000, ttl 120000);
  * asserts CONNECTED. Returns the attempt index. */
 size_t mock_rt_connect(mock_rt *t, const char *id, const char *key);
+/* close(); the server confirms with CLOSED on the latest attempt; asserts CLOSED. */
+void mock_rt_close(mock_rt *t);
 /* mock_rt_start(t, NULL), then mock_rt_connect. */
 size_t mock_rt_start_connected(mock_rt *t, const char *id, const char *key);
 ably_connection_state mock_rt_state(mock_rt *t);

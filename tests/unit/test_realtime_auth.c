@@ -112,15 +112,6 @@ static void start_connected(mock_rt *t)
     mock_rt_connect(t, "connection-id", "connection-key");
 }
 
-/* Closes the connection (the server confirms on attempt 0) and asserts CLOSED. */
-static void close_connection(mock_rt *t)
-{
-    ably_connection_close(t->rt);
-    mock_ws_pump(t->m, t->rt);
-    mock_ws_send(t->m, 0, "{\"action\":8}");
-    mock_ws_pump(t->m, t->rt);
-    assert_int_equal(mock_rt_state(t), ABLY_CONN_CLOSED);
-}
 
 /* Every attempt is answered with CONNECTED, except the ones listed as `hold` (opened
  * only, so the client stays CONNECTING). */
@@ -274,7 +265,7 @@ static void a_valid_token_is_reused_by_the_next_connection(void **state)
     auth_script s;
     scripted_client(&t, &s);
     start_connected(&t);
-    close_connection(&t);
+    mock_rt_close(&t);
     mock_rt_connect(&t, "connection-id", "connection-key");
     assert_int_equal(s.calls, 1);
     assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-1");
@@ -739,7 +730,7 @@ static void authorize_from_closed_connects(void **state)
     mock_ws_on_attempt(t.m, answer_attempt, &plan);
     start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    close_connection(&t);
+    mock_rt_close(&t);
     authz_result a;
     authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);

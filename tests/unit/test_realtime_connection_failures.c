@@ -92,15 +92,6 @@ static void drop_first_transport(mock_rt *t)
     mock_ws_pump(t->m, t->rt);
 }
 
-/* Closes the connection (the server confirms on attempt 0) and asserts CLOSED. */
-static void close_connection(mock_rt *t)
-{
-    ably_connection_close(t->rt);
-    mock_ws_pump(t->m, t->rt);
-    mock_ws_send(t->m, 0, "{\"action\":8}");
-    mock_ws_pump(t->m, t->rt);
-    assert_int_equal(mock_rt_state(t), ABLY_CONN_CLOSED);
-}
 
 static void assert_id_key(mock_rt *t, const char *id, const char *key)
 {
@@ -515,7 +506,7 @@ static void id_and_key_null_when_closed(void **state)
     server_plan p = {{connected_frame(0, "conn-id-1", "conn-key-1")}, 1, 0};
     connect_with_plan(&t, &p);
     assert_id_key(&t, "conn-id-1", "conn-key-1");
-    close_connection(&t);
+    mock_rt_close(&t);
     assert_id_key(&t, NULL, NULL);
     mock_rt_free(&t);
 }

@@ -216,11 +216,7 @@ static void ping_fails_when_closed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_rt_start_connected(&t, "conn-id-1", "conn-key-1");
-    ably_connection_close(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
+    mock_rt_close(&t);
     assert_ping_fails_now(&t);
     mock_rt_free(&t);
 }
