@@ -520,6 +520,13 @@ size_t mock_rt_connect(mock_rt *t, const char *id, const char *key)
     return i;
 }
 
+void mock_rt_start_connecting(mock_rt *t)
+{
+    mock_rt_start(t, NULL);
+    ably_connection_connect(t->rt);
+    mock_ws_pump(t->m, t->rt);
+}
+
 void mock_rt_close(mock_rt *t)
 {
     ably_connection_close(t->rt);

@@ -153,6 +153,9 @@ void mock_rt_free(mock_rt *t);
 /* connect(); answers the new attempt with CONNECTED(id, key, maxIdle 15000, ttl 120000);
  * asserts CONNECTED. Returns the attempt index. */
 size_t mock_rt_connect(mock_rt *t, const char *id, const char *key);
+/* mock_rt_start(t, NULL), connect() and pump: the new attempt is left to the test (or
+ * to an on_attempt handler). */
+void mock_rt_start_connecting(mock_rt *t);
 /* close(); the server confirms with CLOSED on the latest attempt; asserts CLOSED. */
 void mock_rt_close(mock_rt *t);
 /* mock_rt_start(t, NULL), then mock_rt_connect. */

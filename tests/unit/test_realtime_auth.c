@@ -97,14 +97,6 @@ static void fail_from(auth_script *s, int from, int code, int status)
     s->fail_status = status;
 }
 
-/* Starts the client and calls connect(); what happens next is up to the attempt handler. */
-static void start_connecting(mock_rt *t)
-{
-    mock_rt_start(t, NULL);
-    ably_connection_connect(t->rt);
-    mock_ws_pump(t->m, t->rt);
-}
-
 /* Starts the client and connects it as connection-id / connection-key. */
 static void start_connected(mock_rt *t)
 {
@@ -237,7 +229,7 @@ static void callback_error_prevents_the_connection_attempt(void **state)
     auth_script s;
     scripted_client(&t, &s);
     fail_from(&s, 1, 40000, 400);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     ably_connection_state st = mock_rt_state(&t);
     assert_true(st == ABLY_CONN_DISCONNECTED || st == ABLY_CONN_FAILED);
     assert_int_equal(mock_ws_attempt_count(t.m), 0);
@@ -281,7 +273,7 @@ static void callback_error_while_connecting_disconnects_with_80019(void **state)
     auth_script s;
     scripted_client(&t, &s);
     fail_from(&s, 1, 50000, 500);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     assert_int_equal(mock_ws_attempt_count(t.m), 0);
     reason_seen r = assert_reason(&t, 80019, 401);
@@ -301,7 +293,7 @@ static void slow_callback_times_out_while_connecting(void **state)
     scripted_client(&t, &s);
     s.slow_ms = 11000; /* the token comes after realtimeRequestTimeout */
     t.o.realtime_request_timeout_ms = 10000;
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     assert_int_equal(mock_ws_attempt_count(t.m), 0);
     assert_reason(&t, 80019, 401);
@@ -333,7 +325,7 @@ static void callback_403_while_connecting_fails(void **state)
     auth_script s;
     scripted_client(&t, &s);
     fail_from(&s, 1, 40300, 403);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(mock_ws_attempt_count(t.m), 0);
     reason_seen r = assert_reason(&t, 80019, 403);
@@ -392,7 +384,7 @@ static void callback_giving_no_token_is_an_invalid_format(void **state)
         auth_script s;
         scripted_client(&t, &s);
         s.mode = oversized ? GIVE_OVERSIZED : GIVE_NOTHING; /* > 128 KiB, or nothing usable */
-        start_connecting(&t);
+        mock_rt_start_connecting(&t);
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
         assert_int_equal(mock_ws_attempt_count(t.m), 0);
         assert_reason(&t, 80019, 401);
@@ -407,7 +399,7 @@ static void failed_token_renewal_after_a_token_error_is_80019(void **state)
     auth_script s;
     scripted_client(&t, &s);
     fail_from(&s, 2, 50000, 500);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -627,7 +619,7 @@ static void authorize_while_connecting_restarts_with_the_new_token(void **state)
     scripted_client(&t, &s);
     answer_plan plan = {.hold_attempt = 0};
     mock_ws_on_attempt(t.m, answer_attempt, &plan);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     authz_result a;
     authorize_and_pump(&t, &a);
@@ -659,7 +651,7 @@ static void authorize_while_connecting_fails_when_the_connection_fails(void **st
     auth_script s;
     scripted_client(&t, &s);
     mock_ws_on_attempt(t.m, fatal_error_then, NULL);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     authz_result a;
     authorize_and_pump(&t, &a);
@@ -706,7 +698,7 @@ static void authorize_from_failed_connects(void **state)
     auth_script s;
     scripted_client(&t, &s);
     mock_ws_on_attempt(t.m, fatal_first_then_connected, NULL);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     t.rec.count = 0;
     authz_result a;
@@ -728,7 +720,7 @@ static void authorize_from_closed_connects(void **state)
     scripted_client(&t, &s);
     answer_plan plan = {.hold_attempt = -1, .numbered = true};
     mock_ws_on_attempt(t.m, answer_attempt, &plan);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_close(&t);
     authz_result a;
@@ -779,7 +771,7 @@ static void token_error_with_non_renewable_token_fails_without_retry(void **stat
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.token = "some-token";
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);

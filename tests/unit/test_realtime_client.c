@@ -620,9 +620,7 @@ static void disconnected_retry_uses_configured_timeout(void **state)
     t.o.fallback_hosts_set = true; /* fallbackHosts: [] */
     mock_http_set_handler(t.h, connectivity_yes, NULL);
     mock_ws_on_attempt(t.m, first_succeeds_then_refused, NULL);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     mock_ws_simulate_disconnect(t.m, 0); /* RTN15a: one immediate retry, refused */

@@ -50,9 +50,7 @@ static void connect_url_carries_the_standard_params(void **state)
     t.o.use_binary_protocol = false;
     t.o.echo_messages = false;
     t.o.client_id = "me";
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     const mock_ws_attempt *a = mock_ws_get_attempt(t.m, 0);
     assert_true(a->tls);
     assert_int_equal(a->port, 443);
@@ -94,9 +92,7 @@ static void transport_params_are_sent_and_win(void **state)
     ably_string_map_set(&tp, "heartbeats", "false");
     ably_string_map_set(&tp, "custom", "a b");
     t.o.transport_params = &tp;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "heartbeats"), "false");
     assert_string_equal(mock_ws_query(t.m, 0, "custom"), "a b");
     ably_string_map_clear(&tp);
@@ -110,9 +106,7 @@ static void heartbeats_param_follows_ping_frame_visibility(void **state)
         mock_rt t;
         mock_rt_init(&t);
         mock_ws_set_observes_pings(t.m, observes != 0);
-        mock_rt_start(&t, NULL);
-        ably_connection_connect(t.rt);
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_start_connecting(&t);
         assert_string_equal(mock_ws_query(t.m, 0, "heartbeats"), observes ? "false" : "true");
         mock_rt_free(&t);
     }
@@ -126,9 +120,7 @@ static void token_auth_sends_access_token_and_plain_ws(void **state)
     t.o.key = NULL;
     t.o.token = "test-token";
     t.o.tls = false;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     const mock_ws_attempt *a = mock_ws_get_attempt(t.m, 0);
     assert_false(a->tls);
     assert_int_equal(a->port, 80);
@@ -259,9 +251,7 @@ static void close_while_disconnected_is_immediate(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_refused(t.m, 0);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -278,9 +268,7 @@ static void close_while_connecting_closes_after_connected(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
@@ -360,9 +348,7 @@ static void connect_while_disconnected_skips_the_wait(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.fallback_hosts_set = true;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_refused(t.m, 0);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -490,9 +476,7 @@ static void unknown_actions_and_fields_are_ignored(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_success(t.m, 0,
                             "{\"action\":4,\"connectionId\":\"c1\",\"futureField\":{\"x\":1},"
                             "\"connectionDetails\":{\"connectionKey\":\"k1\",\"newThing\":true}}");

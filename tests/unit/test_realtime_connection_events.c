@@ -107,9 +107,7 @@ static void update_overrides_the_connection_details(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 1000;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_success(t.m, 0,
                             "{\"action\":4,\"connectionId\":\"connection-id-1\",\"connectionDetails\":{\"connectionKey\":"
                             "\"connection-key-1\",\"maxIdleInterval\":10000,\"connectionStateTtl\":60000,"

@@ -59,14 +59,6 @@ static void assert_ping_fails_now(mock_rt *t)
 
 static size_t heartbeats_sent(mock_rt *t) { return mock_ws_count_sent(t->m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT); }
 
-/* Starts the client and calls connect(); the attempt is left to the test. */
-static void start_connecting(mock_rt *t)
-{
-    mock_rt_start(t, NULL);
-    ably_connection_connect(t->rt);
-    mock_ws_pump(t->m, t->rt);
-}
-
 #define FATAL_ERROR "{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,\"message\":\"Fatal error\"}}"
 
 static bool mentions_timeout(const char *s)
@@ -226,7 +218,7 @@ static void ping_fails_when_failed(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_error(t.m, 0, FATAL_ERROR);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
@@ -241,7 +233,7 @@ static void ping_while_connecting_waits_for_connected(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_ws_on_message(t.m, echo_heartbeat, &mode);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     ping_result r;
     ping_now(&t, &r);
@@ -277,7 +269,7 @@ static void ping_while_disconnected_waits_for_connected(void **state)
     t.o.fallback_hosts_set = true;
     mock_ws_on_message(t.m, echo_heartbeat, &mode);
     mock_ws_on_attempt(t.m, connect_refuse_connect, NULL);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_ws_simulate_disconnect(t.m, 0); /* closed from the server */
     mock_ws_pump(t.m, t.rt);
@@ -297,7 +289,7 @@ static void deferred_ping_fails_when_the_connection_fails(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     ping_result r;
     ping_now(&t, &r);
     mock_ws_advance(t.m, t.h, t.rt, 100);
@@ -328,7 +320,7 @@ static void deferred_ping_times_out_from_connected(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 2000;
-    start_connecting(&t);
+    mock_rt_start_connecting(&t);
     ping_result r;
     ping_now(&t, &r);
     mock_ws_advance(t.m, t.h, t.rt, 100);

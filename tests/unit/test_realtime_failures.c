@@ -17,9 +17,7 @@ static void invalid_key_error_fails_the_connection(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad key\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
@@ -63,9 +61,7 @@ static void token_error_while_connecting_renews_once(void **state)
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.auth_callback = token_cb;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "accessToken"), "token-1");
     mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     mock_ws_pump(t.m, t.rt);
@@ -89,9 +85,7 @@ static void token_renewal_failure_while_connecting_disconnects(void **state)
     t.o.key = NULL;
     t.o.auth_callback = token_cb;
     t.o.auth_callback_ctx = &t; /* renewals fail */
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -106,9 +100,7 @@ static void token_error_without_renewal_fails_with_40171(void **state)
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.token = "expired_token_string";
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
@@ -141,9 +133,7 @@ static void refused_attempts_retry_after_backoff(void **state)
     mock_rt_init(&t);
     t.o.disconnected_retry_timeout_ms = 2000;
     t.o.fallback_hosts_set = true;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_refused(t.m, 0);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -625,9 +615,7 @@ static void no_fallbacks_means_no_check_and_no_fallback(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.endpoint = "sandbox.example.com"; /* a hostname endpoint has no fallbacks (REC2c2) */
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "sandbox.example.com");
     mock_ws_respond_refused(t.m, 0);
     mock_ws_pump(t.m, t.rt);
@@ -645,9 +633,7 @@ static void realtime_host_option_is_the_primary(void **state)
     t.o.realtime_host = "rt.example.com";
     t.o.port = 8080;
     t.o.tls_port = 8443;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "rt.example.com");
     assert_int_equal(mock_ws_get_attempt(t.m, 0)->port, 8443);
     mock_rt_free(&t);

@@ -152,9 +152,7 @@ static void idle_connection_is_dropped_and_resumed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 1000;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
     mock_ws_pump(t.m, t.rt);
     mock_ws_advance(t.m, t.h, t.rt, 4000);
@@ -181,9 +179,7 @@ static void ping_frames_keep_the_connection_alive(void **state)
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 1000;
     mock_ws_set_observes_pings(t.m, true);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "heartbeats"), "false");
     mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
     mock_ws_pump(t.m, t.rt);
