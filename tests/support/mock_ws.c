@@ -520,6 +520,24 @@ size_t mock_rt_connect(mock_rt *t, const char *id, const char *key)
     return i;
 }
 
+void mock_rt_server_closes(mock_rt *t, size_t i, const char *json)
+{
+    mock_ws_send_and_close(t->m, i, json);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_drop(mock_rt *t, size_t i)
+{
+    mock_ws_simulate_disconnect(t->m, i);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_refuse_with(mock_rt *t, size_t i, const char *json)
+{
+    mock_ws_respond_error(t->m, i, json);
+    mock_ws_pump(t->m, t->rt);
+}
+
 void mock_rt_start_connecting(mock_rt *t)
 {
     mock_rt_start(t, NULL);

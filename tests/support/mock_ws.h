@@ -153,6 +153,11 @@ void mock_rt_free(mock_rt *t);
 /* connect(); answers the new attempt with CONNECTED(id, key, maxIdle 15000, ttl 120000);
  * asserts CONNECTED. Returns the attempt index. */
 size_t mock_rt_connect(mock_rt *t, const char *id, const char *key);
+/* Server actions on attempt i, each followed by a pump so that the client has reacted:
+ * send `json` and close; drop the transport; answer the attempt with an ERROR frame. */
+void mock_rt_server_closes(mock_rt *t, size_t i, const char *json);
+void mock_rt_drop(mock_rt *t, size_t i);
+void mock_rt_refuse_with(mock_rt *t, size_t i, const char *json);
 /* mock_rt_start(t, NULL), connect() and pump: the new attempt is left to the test (or
  * to an on_attempt handler). */
 void mock_rt_start_connecting(mock_rt *t);

@@ -400,8 +400,7 @@ static void failed_token_renewal_after_a_token_error_is_80019(void **state)
     scripted_client(&t, &s);
     fail_from(&s, 2, 50000, 500);
     mock_rt_start_connecting(&t);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     reason_seen r = assert_reason(&t, 80019, 401);
     assert_int_equal(r.cause_code, 50000);
@@ -772,8 +771,7 @@ static void token_error_with_non_renewable_token_fails_without_retry(void **stat
     t.o.key = NULL;
     t.o.token = "some-token";
     mock_rt_start_connecting(&t);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(error_reason(&t).code, 40171);
     mock_ws_advance(t.m, t.h, t.rt, 300000);

@@ -256,8 +256,7 @@ static void recover_option(void **state)
     mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 2); /* RTN15a: straight back */
     mock_ws_respond_success(t.m, 1, mock_ws_connected_json("c1", "k1", 15000, 120000));
     mock_ws_pump(t.m, t.rt);
@@ -623,8 +622,7 @@ static void disconnected_retry_uses_configured_timeout(void **state)
     mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
-    mock_ws_simulate_disconnect(t.m, 0); /* RTN15a: one immediate retry, refused */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0); /* RTN15a: one immediate retry, refused */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     size_t after_immediate = mock_ws_attempt_count(t.m);
     assert_int_equal(after_immediate, 2);

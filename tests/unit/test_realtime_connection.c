@@ -239,8 +239,7 @@ static void transport_loss_while_closing_means_closed(void **state)
     mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     mock_rt_free(&t);

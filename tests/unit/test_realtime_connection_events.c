@@ -207,8 +207,7 @@ static void when_state_fires_once(void **state)
     ably_connection_when_state(t.rt, ABLY_CONN_CONNECTED, record, &s);
     mock_rt_connect(&t, "connection-id", "connection-key");
     assert_int_equal(s.count, 1);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     mock_ws_advance(t.m, t.h, t.rt, 150);
     mock_ws_respond_success(t.m, mock_rt_last_attempt(&t), connected("connection-id", "connection-key"));
     mock_ws_pump(t.m, t.rt);

@@ -78,21 +78,6 @@ static void connect_with_plan(mock_rt *t, server_plan *p)
     connect_and_pump(t);
 }
 
-/* The server sends `json` on attempt 0 and closes the transport; the client reacts. */
-static void server_closes_with(mock_rt *t, const char *json)
-{
-    mock_ws_send_and_close(t->m, 0, json);
-    mock_ws_pump(t->m, t->rt);
-}
-
-/* The first transport drops without a word; the client reacts. */
-static void drop_first_transport(mock_rt *t)
-{
-    mock_ws_simulate_disconnect(t->m, 0);
-    mock_ws_pump(t->m, t->rt);
-}
-
-
 static void assert_id_key(mock_rt *t, const char *id, const char *key)
 {
     char *i = ably_connection_id(t->rt), *k = ably_connection_key(t->rt);
@@ -183,7 +168,7 @@ static void token_error_without_means_to_renew_fails(void **state)
     server_plan p = {{connected_frame(0, "connection-id", "connection-key")}, 1, 0};
     connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    server_closes_with(&t, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_reason(&t, 40142, 401);
     mock_rt_free(&t);
@@ -201,7 +186,7 @@ static void token_error_renews_and_resumes(void **state)
     connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     size_t before = t.rec.count;
-    server_closes_with(&t, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}"); /* no time passes: the reconnect is immediate */
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}"); /* no time passes: the reconnect is immediate */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(s.calls, 2);
     assert_int_equal(p.attempts, 2);
@@ -230,7 +215,7 @@ static void failed_renewal_after_token_error_disconnects(void **state)
     server_plan p = {{connected_frame(0, "connection-1", "key-1")}, 1, 0};
     connect_with_plan(&t, &p);
     t.rec.count = 0;
-    server_closes_with(&t, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     static const ably_connection_state seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_DISCONNECTED};
     assert_true(states_in_order(&t, seq, 2));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -247,7 +232,7 @@ static void non_token_disconnected_resumes_at_once(void **state)
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1")}, 2, 0};
     connect_with_plan(&t, &p);
     t.rec.count = 0;
-    server_closes_with(&t, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":503,\"message\":\"Service unavailable\"}}");
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":503,\"message\":\"Service unavailable\"}}");
     static const ably_connection_state seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
     assert_true(states_in_order(&t, seq, 2));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
@@ -264,7 +249,7 @@ static void connection_error_fails_the_connection(void **state)
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-id", "connection-key")}, 1, 0};
     connect_with_plan(&t, &p);
-    server_closes_with(&t, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}");
+    mock_rt_server_closes(&t, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_reason(&t, 50000, 500);
     mock_rt_free(&t);
@@ -278,7 +263,7 @@ static void unexpected_transport_loss_resumes(void **state)
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1")}, 2, 0};
     connect_with_plan(&t, &p);
     t.rec.count = 0;
-    drop_first_transport(&t);
+    mock_rt_drop(&t, 0);
     static const ably_connection_state seq[] = {ABLY_CONN_DISCONNECTED, ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
     assert_true(states_in_order(&t, seq, 3));
     assert_id_key(&t, "connection-1", "key-1");
@@ -295,7 +280,7 @@ static void resume_keeps_the_id_and_takes_the_new_key(void **state)
                      2, 0};
     connect_with_plan(&t, &p);
     assert_id_key(&t, "connection-1", "key-1");
-    drop_first_transport(&t);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "connection-1", "key-1-updated");
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "key-1");
@@ -315,7 +300,7 @@ static void failed_resume_is_a_new_connection_with_a_reason(void **state)
                       "\"maxIdleInterval\":15000,\"connectionStateTtl\":120000}}"},
                      2, 0};
     connect_with_plan(&t, &p);
-    drop_first_transport(&t);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "connection-2", "key-2");
     assert_int_equal(error_reason(&t).code, 80008);
@@ -337,7 +322,7 @@ static void token_error_on_resume_renews_and_retries(void **state)
                       connected_frame(2, "connection-2", "key-2")},
                      3, 0};
     connect_with_plan(&t, &p);
-    drop_first_transport(&t);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(s.calls, 2);
     assert_int_equal(p.attempts, 3);
@@ -356,7 +341,7 @@ static void fatal_error_on_resume_fails(void **state)
                       "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal server error\"}}"},
                      2, 0};
     connect_with_plan(&t, &p);
-    drop_first_transport(&t);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(error_reason(&t).code, 50000);
     mock_ws_advance(t.m, t.h, t.rt, 300000);
@@ -611,7 +596,7 @@ static void recovery_key_null_when_inactive(void **state)
         mock_rt_init(&t);
         server_plan p = {{connected_frame(0, "conn-f", "key-f")}, 1, 0};
         connect_with_plan(&t, &p);
-        server_closes_with(&t, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Fatal error\"}}");
+        mock_rt_server_closes(&t, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Fatal error\"}}");
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
         assert_null(ably_connection_create_recovery_key(t.rt));
         mock_rt_free(&t);
@@ -623,7 +608,7 @@ static void recovery_key_null_when_inactive(void **state)
         t.o.fallback_hosts_set = true;
         server_plan p = {{connected_frame(0, "conn-s", "key-s"), "refuse"}, 2, 0};
         connect_with_plan(&t, &p);
-        drop_first_transport(&t);
+        mock_rt_drop(&t, 0);
         for (int i = 0; i < 200 && mock_rt_state(&t) != ABLY_CONN_SUSPENDED; i++)
             mock_ws_advance(t.m, t.h, t.rt, 1500);
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -644,7 +629,7 @@ static void recover_param_on_the_first_connection_only(void **state)
     connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "recovered-conn-id", "new-key-after-recovery"); /* RTN16d */
-    drop_first_transport(&t);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_string_equal(mock_ws_query(t.m, 0, "recover"), "recovered-key-xyz");
     assert_null(mock_ws_query(t.m, 0, "resume"));
@@ -1072,7 +1057,7 @@ static void network_back_while_disconnected_connects_now(void **state)
     t.o.fallback_hosts_set = true;
     server_plan p = {{"=15000", "refuse", "=15000"}, 3, 0};
     connect_with_plan(&t, &p);
-    drop_first_transport(&t);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     int before = p.attempts;
     ably_realtime_network_changed(t.rt, true);
@@ -1190,8 +1175,7 @@ static void connection_states_mean_what_the_spec_says(void **state)
     mock_ws_advance(t.m, t.h, t.rt, 20000); /* that attempt times out, the next one connects */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     /* RTN27c: DISCONNECTED waits disconnectedRetryTimeout, then resumes */
-    mock_ws_simulate_disconnect(t.m, 1);
-    mock_ws_pump(t.m, t.rt); /* the immediate reconnect is refused */
+    mock_rt_drop(&t, 1); /* the immediate reconnect is refused */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     size_t attempts = mock_ws_attempt_count(t.m);
     mock_ws_advance(t.m, t.h, t.rt, 1500); /* backoff x jitter: at least 0.8 x 2000 after one retry */

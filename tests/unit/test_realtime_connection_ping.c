@@ -219,8 +219,7 @@ static void ping_fails_when_failed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_rt_start_connecting(&t);
-    mock_ws_respond_error(t.m, 0, FATAL_ERROR);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, FATAL_ERROR);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_ping_fails_now(&t);
     mock_rt_free(&t);
@@ -271,8 +270,7 @@ static void ping_while_disconnected_waits_for_connected(void **state)
     mock_ws_on_attempt(t.m, connect_refuse_connect, NULL);
     mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    mock_ws_simulate_disconnect(t.m, 0); /* closed from the server */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0); /* closed from the server */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     ping_result r;
     ping_now(&t, &r);

@@ -18,8 +18,7 @@ static void invalid_key_error_fails_the_connection(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_rt_start_connecting(&t);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad key\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad key\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(mock_rt_error_code(&t), 40005);
     mock_ws_change *last = &t.rec.items[t.rec.count - 1];
@@ -63,14 +62,12 @@ static void token_error_while_connecting_renews_once(void **state)
     t.o.auth_callback = token_cb;
     mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "accessToken"), "token-1");
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-2");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     /* a second token error in the same cycle: DISCONNECTED, errorReason set */
-    mock_ws_respond_error(t.m, 1, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 1, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     assert_int_equal(mock_rt_error_code(&t), 40142);
     mock_rt_free(&t);
@@ -86,8 +83,7 @@ static void token_renewal_failure_while_connecting_disconnects(void **state)
     t.o.auth_callback = token_cb;
     t.o.auth_callback_ctx = &t; /* renewals fail */
     mock_rt_start_connecting(&t);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     assert_true(mock_rt_error_code(&t) != 0);
     mock_rt_free(&t);
@@ -101,8 +97,7 @@ static void token_error_without_renewal_fails_with_40171(void **state)
     t.o.key = NULL;
     t.o.token = "expired_token_string";
     mock_rt_start_connecting(&t);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(mock_rt_error_code(&t), 40171);
     mock_rt_free(&t);
@@ -229,8 +224,7 @@ static void transport_loss_resumes_the_connection(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_rt_start_connected(&t, "connection-1", "key-1");
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 2); /* immediately */
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "key-1");
     mock_ws_respond_success(t.m, 1, connected("connection-1", "key-1b"));
@@ -254,8 +248,7 @@ static void failed_resume_gets_a_new_id_and_reason(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_rt_start_connected(&t, "connection-1", "key-1");
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     mock_ws_respond_success(t.m, 1,
                             "{\"action\":4,\"connectionId\":\"connection-2\",\"connectionDetails\":{\"connectionKey\":"
                             "\"key-2\"},\"error\":{\"code\":80008,\"statusCode\":400,\"message\":\"unable to resume\"}}");
@@ -388,8 +381,7 @@ static void disconnected_token_error_without_renewal_fails(void **state)
     t.o.key = NULL;
     t.o.token = "some_token_string";
     mock_rt_start_connected(&t, "c1", "k1");
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     ably_error e = {0};
     assert_int_equal(ably_connection_error_reason(t.rt, &e), 1);
@@ -408,8 +400,7 @@ static void disconnected_token_error_renews_and_resumes(void **state)
     t.o.key = NULL;
     t.o.auth_callback = token_cb;
     mock_rt_start_connected(&t, "c1", "k1");
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-2");
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "k1");
@@ -425,8 +416,7 @@ static void disconnected_other_error_reconnects_at_once(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_rt_start_connected(&t, "c1", "k1");
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":400,\"message\":\"bye\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":400,\"message\":\"bye\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "k1");
@@ -443,8 +433,7 @@ static void connection_error_while_connected_fails(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_rt_start_connected(&t, "c1", "k1");
-    mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"boom\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"boom\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(mock_rt_error_code(&t), 50000);
     assert_null(ably_connection_id(t.rt));
@@ -488,8 +477,7 @@ static void fallback_after_connectivity_check_then_primary_first(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     /* RTN17i: the next connection starts with the primary again */
-    mock_ws_simulate_disconnect(t.m, 2);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 2);
     assert_string_equal(mock_ws_get_attempt(t.m, 3)->host, "main.realtime.ably.net");
     mock_rt_free(&t);
 }
@@ -544,8 +532,7 @@ static void rest_prefers_the_fallback_host_of_the_connection(void **state)
     assert_string_equal(rest_time_first_host(&t, true), "main.realtime.ably.net"); /* unpinned */
 
     /* a new connection on a fallback pins again; leaving CONNECTED unpins */
-    mock_ws_simulate_disconnect(t.m, 1);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 1);
     mock_http_queue_json(t.h, 200, "\"yes\"");
     mock_ws_respond_refused(t.m, 2); /* the primary, RTN17i */
     mock_ws_pump(t.m, t.rt);
@@ -602,8 +589,7 @@ static void server_5xx_disconnected_uses_fallback(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     mock_ws_respond_success(t.m, 0, NULL);
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":50300,\"statusCode\":503,\"message\":\"busy\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":50300,\"statusCode\":503,\"message\":\"busy\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_true(is_default_fallback(mock_ws_get_attempt(t.m, 1)->host));
     mock_rt_free(&t);

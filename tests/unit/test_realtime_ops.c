@@ -137,8 +137,7 @@ static void deferred_ping_fails_on_failed(void **state)
     ping_result r = {0};
     ably_connection_ping(t.rt, on_ping, &r);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad\"}}");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 40005);
     mock_rt_free(&t);
@@ -251,8 +250,7 @@ static void recover_option_is_used_once(void **state)
     int64_t r;
     publish(t.rt, "ch", &r);
     assert_int_equal(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE)->msg_serial, 7); /* RTN16f */
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_null(mock_ws_query(t.m, 1, "recover")); /* RTN16k: never again */
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "new-key");
     mock_rt_free(&t);
@@ -312,8 +310,7 @@ static void unacked_messages_resent_on_resume_with_same_serials(void **state)
     int64_t a, b;
     publish(t.rt, "ch", &a);
     publish(t.rt, "ch", &b);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_sent_count(t.m), 4);
@@ -340,8 +337,7 @@ static void failed_resume_renumbers_resent_messages(void **state)
     mock_ws_pump(t.m, t.rt);
     publish(t.rt, "ch", &b);
     publish(t.rt, "ch", &c); /* serials 1, 2 unacknowledged */
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     mock_ws_respond_success(t.m, 1, "{\"action\":4,\"connectionId\":\"c2\",\"connectionDetails\":{\"connectionKey\":"
                                     "\"k2\"},\"error\":{\"code\":80008,\"statusCode\":400,\"message\":\"x\"}}");
     mock_ws_pump(t.m, t.rt);
@@ -387,8 +383,7 @@ static void queue_messages_false_fails_on_disconnect(void **state)
     mock_rt_connect(&t, "c1", "k1");
     int64_t b;
     publish(t.rt, "ch", &b);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_true(b != 0 && b != 1); /* RTN7d */
     mock_rt_free(&t);
 }
@@ -473,8 +468,7 @@ static void authorize_while_connected_completes_on_update(void **state)
     authz_result r2 = {0};
     ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &r2);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":40102,\"statusCode\":401,\"message\":\"clientId\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":9,\"error\":{\"code\":40102,\"statusCode\":401,\"message\":\"clientId\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(r2.calls, 1);
     assert_int_equal(r2.code, 40102);
