@@ -520,6 +520,24 @@ size_t mock_rt_connect(mock_rt *t, const char *id, const char *key)
     return i;
 }
 
+void mock_rt_send(mock_rt *t, size_t i, const char *json)
+{
+    mock_ws_send(t->m, i, json);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_accept(mock_rt *t, size_t i, const char *connected_json)
+{
+    mock_ws_respond_success(t->m, i, connected_json);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_refuse(mock_rt *t, size_t i)
+{
+    mock_ws_respond_refused(t->m, i);
+    mock_ws_pump(t->m, t->rt);
+}
+
 void mock_rt_server_closes(mock_rt *t, size_t i, const char *json)
 {
     mock_ws_send_and_close(t->m, i, json);

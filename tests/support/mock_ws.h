@@ -154,7 +154,11 @@ void mock_rt_free(mock_rt *t);
  * asserts CONNECTED. Returns the attempt index. */
 size_t mock_rt_connect(mock_rt *t, const char *id, const char *key);
 /* Server actions on attempt i, each followed by a pump so that the client has reacted:
- * send `json` and close; drop the transport; answer the attempt with an ERROR frame. */
+ * send a frame; open the attempt (with CONNECTED when given); refuse it; send `json` and
+ * close; drop the transport; answer the attempt with an ERROR frame. */
+void mock_rt_send(mock_rt *t, size_t i, const char *json);
+void mock_rt_accept(mock_rt *t, size_t i, const char *connected_json);
+void mock_rt_refuse(mock_rt *t, size_t i);
 void mock_rt_server_closes(mock_rt *t, size_t i, const char *json);
 void mock_rt_drop(mock_rt *t, size_t i);
 void mock_rt_refuse_with(mock_rt *t, size_t i, const char *json);

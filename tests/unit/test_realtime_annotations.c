@@ -434,8 +434,7 @@ static void publish_follows_message_publish_state_rules(void **state)
     ably_realtime_annotations_publish(an, "msg-serial-1", &a, fx_on_result, &queued);
     fx_pump(&f);
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION), 0);
-    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION), 1);
     fx_server(&f, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
     assert_int_equal(queued.calls, 1);

@@ -309,8 +309,7 @@ static void callback_error_while_connected_changes_nothing(void **state)
     fail_from(&s, 2, 50000, 500); /* the first token is fine, the renewal fails */
     start_connected(&t);
     t.rec.count = 0;
-    mock_ws_send(t.m, 0, "{\"action\":17}"); /* RTN22: Ably asks for a new token */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":17}"); /* RTN22: Ably asks for a new token */
     assert_int_equal(s.calls, 2);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(t.rec.count, 0);
@@ -350,8 +349,7 @@ static void callback_403_on_server_reauth_fails(void **state)
     scripted_client(&t, &s);
     fail_from(&s, 2, 40300, 403);
     start_connected(&t);
-    mock_ws_send(t.m, 0, "{\"action\":17}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":17}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     reason_seen r = assert_reason(&t, 80019, 403);
     assert_int_equal(r.cause_code, 40300);
@@ -603,8 +601,7 @@ static void authorize_completes_only_after_the_server_answers(void **state)
     authorize_and_pump(&t, &a);
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH));
     assert_int_equal(a.calls, 0);
-    mock_ws_send(t.m, 0, connected("connection-id", "connection-key-2"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, connected("connection-id", "connection-key-2"));
     assert_int_equal(a.calls, 1);
     assert_string_equal(a.token, "token-2");
     mock_rt_free(&t);

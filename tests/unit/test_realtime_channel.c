@@ -166,8 +166,7 @@ static void attach_while_connecting_waits_for_connected(void **state)
     fx_pump(&f);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING); /* RTL4i */
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH), 0);
-    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("c", "k", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 0, mock_ws_connected_json("c", "k", 15000, 120000));
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH), 1); /* RTL3d */
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     assert_int_equal(r.calls, 1);
@@ -396,8 +395,7 @@ static void detach_when_not_connected_is_immediate(void **state)
     fx_connect(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
     fx_attach(&f, ch);
-    mock_ws_simulate_disconnect(f.t.m, mock_rt_last_attempt(&f.t));
-    fx_pump(&f);
+    mock_rt_drop(&f.t, mock_rt_last_attempt(&f.t));
     assert_int_not_equal(mock_rt_state(&f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED); /* RTL3e */
     op_result r = {0};
@@ -472,13 +470,11 @@ static void suspended_then_reconnect_reattaches(void **state)
     mock_rt_start(&f.t, &cfg);
     ably_connection_connect(f.t.rt);
     fx_pump(&f);
-    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 3000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 0, mock_ws_connected_json("c1", "k1", 15000, 3000));
     ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
     fx_attach(&f, ch);
     f.auto_attach = false;
-    mock_ws_simulate_disconnect(f.t.m, 0);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0);
     for (int i = 0; i < 20 && mock_rt_state(&f.t) != ABLY_CONN_SUSPENDED; i++) {
         size_t n = mock_ws_attempt_count(f.t.m);
         mock_ws_respond_refused(f.t.m, n - 1);
@@ -491,8 +487,7 @@ static void suspended_then_reconnect_reattaches(void **state)
     size_t before = mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH);
     ably_connection_connect(f.t.rt);
     fx_pump(&f);
-    mock_ws_respond_success(f.t.m, mock_ws_attempt_count(f.t.m) - 1, mock_ws_connected_json("c2", "k2", 15000, 3000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, mock_ws_attempt_count(f.t.m) - 1, mock_ws_connected_json("c2", "k2", 15000, 3000));
     assert_int_equal(probe.calls, 1);
     assert_int_equal(probe.seen, ABLY_CHANNEL_ATTACHING); /* RTL3d, RTL3d1 */
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH), before + 1);
@@ -512,12 +507,10 @@ static void resume_reattaches_attached_channels(void **state)
     ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
     fx_attach(&f, ch);
     f.auto_attach = false;
-    mock_ws_simulate_disconnect(f.t.m, 0);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0);
     size_t n = mock_ws_attempt_count(f.t.m);
     assert_int_equal(n, 2);
-    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000)); /* resumed */
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000)); /* resumed */
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING); /* RTN15c6 + RTL3d */
     const ably_protocol_message *a = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH);
     assert_int_equal(mock_ws_sent_attempt(f.t.m, mock_ws_sent_count(f.t.m) - 1), 1);

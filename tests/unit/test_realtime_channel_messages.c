@@ -86,8 +86,7 @@ static void publish_queued_while_connecting(void **state)
     ably_connection_connect(f.t.rt);
     fx_pump(&f);
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
-    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("c", "k", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 0, mock_ws_connected_json("c", "k", 15000, 120000));
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 1);
     fx_server(&f, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
     assert_int_equal(a.calls, 1);

@@ -20,8 +20,7 @@ static void auto_connect_true_connects_immediately(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_true(mock_ws_changes_contain(&t.rec, connect_seq, 2));
     mock_rt_free(&t);
@@ -159,8 +158,7 @@ static void id_and_key_set_on_connect_and_cleared_on_close(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_null(ably_connection_id(t.rt)); /* CONNECTING */
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     char *id = ably_connection_id(t.rt), *key = ably_connection_key(t.rt);
     assert_string_equal(id, "conn-1");
     assert_string_equal(key, "key-1");
@@ -171,8 +169,7 @@ static void id_and_key_set_on_connect_and_cleared_on_close(void **state)
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
     assert_null(ably_connection_id(t.rt));
     assert_null(ably_connection_key(t.rt));
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     assert_null(ably_connection_id(t.rt));
     assert_null(ably_connection_key(t.rt));
@@ -206,8 +203,7 @@ static void close_sends_close_and_waits_for_closed(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE));
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     static const ably_connection_event seq[] = {ABLY_CONN_EVENT_CONNECTED, ABLY_CONN_EVENT_CLOSING,
                                                 ABLY_CONN_EVENT_CLOSED};
@@ -251,8 +247,7 @@ static void close_while_disconnected_is_immediate(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_rt_start_connecting(&t);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
@@ -271,13 +266,11 @@ static void close_while_connecting_closes_after_connected(void **state)
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE));
     assert_null(ably_connection_id(t.rt)); /* RTN8d, RTN9d: still CLOSING */
     assert_null(ably_connection_key(t.rt));
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     for (size_t i = 0; i < t.rec.count; i++)
         assert_int_not_equal(t.rec.items[i].event, ABLY_CONN_EVENT_CONNECTED);
@@ -335,8 +328,7 @@ static void connect_while_closing_uses_a_new_transport(void **state)
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_true(mock_ws_get_attempt(t.m, 0)->client_closed);
     mock_ws_send(t.m, 0, "{\"action\":8}"); /* a late CLOSED on the old transport is ignored */
-    mock_ws_respond_success(t.m, 1, mock_ws_connected_json("c2", "k2", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, mock_ws_connected_json("c2", "k2", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 }
@@ -348,8 +340,7 @@ static void connect_while_disconnected_skips_the_wait(void **state)
     mock_rt_init(&t);
     t.o.fallback_hosts_set = true;
     mock_rt_start_connecting(&t);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
@@ -394,8 +385,7 @@ static void when_state_fires_now_or_once_later(void **state)
     assert_int_equal(calls_null, 1);
     ably_connection_close(t.rt); /* a later CONNECTED does not fire it again */
     mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     mock_rt_connect(&t, "c2", "k2");
     assert_int_equal(calls_a, 2);
     mock_rt_free(&t);
@@ -421,8 +411,7 @@ static void on_once_off_semantics(void **state)
     assert_int_equal(calls_a, 2);
     assert_int_equal(calls_b, 1);
     ably_connection_off_event(t.rt, ABLY_CONN_EVENT_CLOSED);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     assert_int_equal(calls_b, 1);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     size_t recorded = t.rec.count;
@@ -463,8 +452,7 @@ static void listener_added_during_emit_waits_for_next_event(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(r.added_calls, 0); /* not for the CONNECTING that added it */
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(r.added_calls, 1);
     mock_rt_free(&t);
 }
@@ -479,8 +467,7 @@ static void unknown_actions_and_fields_are_ignored(void **state)
     mock_ws_respond_success(t.m, 0,
                             "{\"action\":4,\"connectionId\":\"c1\",\"futureField\":{\"x\":1},"
                             "\"connectionDetails\":{\"connectionKey\":\"k1\",\"newThing\":true}}");
-    mock_ws_send(t.m, 0, "{\"action\":99,\"whatever\":\"x\"}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":99,\"whatever\":\"x\"}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(t.rec.count, 2);
     mock_rt_free(&t);

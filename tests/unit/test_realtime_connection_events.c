@@ -65,8 +65,7 @@ static void connected_while_connected_is_an_update(void **state)
     mock_rt_connect(&t, "connection-id-1", "connection-key-1");
     assert_int_equal(conn.count, 1);
     assert_int_equal(upd.count, 0);
-    mock_ws_send(t.m, 0, mock_ws_connected_json("connection-id-1", "connection-key-1", 20000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, mock_ws_connected_json("connection-id-1", "connection-key-1", 20000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(conn.count, 1);
     assert_int_equal(upd.count, 1);
@@ -146,8 +145,7 @@ static void repeated_connected_gives_updates_only(void **state)
     for (int s = 0; s < 8; s++)
         before += states[s].count;
     for (int i = 0; i < 3; i++) {
-        mock_ws_send(t.m, 0, connected("connection-id-1", "connection-key-1"));
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_send(&t, 0, connected("connection-id-1", "connection-key-1"));
     }
     int after = 0;
     for (int s = 0; s < 8; s++)
@@ -209,8 +207,7 @@ static void when_state_fires_once(void **state)
     assert_int_equal(s.count, 1);
     mock_rt_drop(&t, 0);
     mock_ws_advance(t.m, t.h, t.rt, 150);
-    mock_ws_respond_success(t.m, mock_rt_last_attempt(&t), connected("connection-id", "connection-key"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, mock_rt_last_attempt(&t), connected("connection-id", "connection-key"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_int_equal(s.count, 1);
@@ -340,8 +337,7 @@ static void server_auth_request_gets_a_new_token(void **state)
     auth_answer a = {0};
     snprintf(a.reply, sizeof a.reply, "%s", connected("connection-id", "connection-key-2"));
     mock_ws_on_message(t.m, answer_auth, &a);
-    mock_ws_send(t.m, 0, "{\"action\":17}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":17}");
     assert_int_equal(c.calls, 2);
     assert_int_equal(a.auth_frames, 1);
     assert_string_equal(a.token, "token-2");
@@ -366,8 +362,7 @@ static void connection_stays_connected_during_reauth(void **state)
     mock_ws_on_message(t.m, answer_auth, &a);
     mock_rt_start_connected(&t, "conn-1", "key-1");
     t.rec.count = 0;
-    mock_ws_send(t.m, 0, "{\"action\":17}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":17}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(t.rec.count, 1);
     assert_int_equal(t.rec.items[0].event, ABLY_CONN_EVENT_UPDATE);
@@ -385,8 +380,7 @@ static void forced_disconnect_with_token_error_is_seen(void **state)
     use_counter(&t, &c, "recovery-token-");
     mock_rt_start_connected(&t, "conn-1", "key-1");
     t.rec.count = 0;
-    mock_ws_send(t.m, 0, "{\"action\":6,\"error\":{\"message\":\"Token expired\",\"code\":40142,\"statusCode\":401}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":6,\"error\":{\"message\":\"Token expired\",\"code\":40142,\"statusCode\":401}}");
     const mock_ws_change *d = NULL;
     for (size_t i = 0; i < t.rec.count && !d; i++)
         if (t.rec.items[i].current == ABLY_CONN_DISCONNECTED)
@@ -459,8 +453,7 @@ static void unknown_action_is_ignored(void **state)
     t.o.use_binary_protocol = false;
     mock_rt_start_connected(&t, "connection-id", "connection-key");
     mock_ws_send(t.m, 0, "{\"action\":254,\"channel\":\"test-RTF1-unknown-action\",\"unknownPayload\":\"future-feature-data\"}");
-    mock_ws_send(t.m, 0, "{\"action\":0}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":0}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     static const ably_connection_event seq[] = {ABLY_CONN_EVENT_CONNECTING, ABLY_CONN_EVENT_CONNECTED};
     assert_true(mock_ws_changes_contain(&t.rec, seq, 2));

@@ -391,8 +391,7 @@ static void messages_flow_again_after_a_forced_disconnection(void **state)
     ably_realtime_channel_subscribe(ch, NULL, on_message, &got, NULL, NULL);
     fx_server(&f, "{\"action\":15,\"channel\":\"resumed-channel\",\"id\":\"m1:0\",\"messages\":[{\"data\":\"before\"}]}");
     assert_int_equal(got.count, 1);
-    mock_ws_simulate_disconnect(f.t.m, 0); /* forcibly disconnected */
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0); /* forcibly disconnected */
     assert_int_equal(mock_ws_attempt_count(f.t.m), 2);
     assert_string_equal(mock_ws_query(f.t.m, 1, "resume"), "key-1");
     published pub = {0};
@@ -400,8 +399,7 @@ static void messages_flow_again_after_a_forced_disconnection(void **state)
     ably_realtime_channel_publish(ch, "e", &d, on_published, &pub); /* queued while CONNECTING */
     fx_pump(&f);
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
-    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
     assert_int_equal(mock_rt_state(&f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     /* the queued message goes out on the resumed transport and is acknowledged */
@@ -432,8 +430,7 @@ static void id_and_key_unset_until_connected(void **state)
     connect_and_pump(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     assert_id_key(&t, NULL, NULL);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("conn-id-1", "conn-key-1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("conn-id-1", "conn-key-1", 15000, 120000));
     assert_id_key(&t, "conn-id-1", "conn-key-1");
     mock_rt_free(&t);
 }
@@ -585,8 +582,7 @@ static void recovery_key_null_when_inactive(void **state)
         mock_ws_pump(t.m, t.rt);
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
         assert_null(ably_connection_create_recovery_key(t.rt));
-        mock_ws_send(t.m, 0, "{\"action\":8}");
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_send(&t, 0, "{\"action\":8}");
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
         assert_null(ably_connection_create_recovery_key(t.rt));
         mock_rt_free(&t);
@@ -953,8 +949,7 @@ static void any_frame_resets_the_idle_timer(void **state)
         if (pings)
             idle_keep_alive(&x);
         else
-            mock_ws_send(x.t.m, 0, "{\"action\":1,\"msgSerial\":0}");
-        mock_ws_pump(x.t.m, x.t.rt);
+            mock_rt_send(&x.t, 0, "{\"action\":1,\"msgSerial\":0}");
         idle_advance(&x, 1500);
         assert_int_equal(mock_rt_state(&x.t), ABLY_CONN_CONNECTED);
         mock_ws_send(x.t.m, 0,
@@ -1112,8 +1107,7 @@ static void unresolvable_primary_moves_to_a_fallback(void **state)
     mock_ws_respond_dns_error(t.m, 0);
     mock_ws_pump(t.m, t.rt);
     assert_true(mock_ws_attempt_count(t.m) >= 2);
-    mock_ws_respond_success(t.m, 1, connected_frame(0, "connection-id", "connection-key"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected_frame(0, "connection-id", "connection-key"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_non_null(strstr(mock_ws_get_attempt(t.m, 0)->host, "realtime.ably"));
     assert_non_null(strstr(mock_ws_get_attempt(t.m, 1)->host, "fallback"));
@@ -1191,8 +1185,7 @@ static void connection_states_mean_what_the_spec_says(void **state)
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE));
     assert_false(mock_ws_get_attempt(t.m, attempts)->client_closed);
     /* RTN27g: CLOSED has no active transport */
-    mock_ws_send(t.m, attempts, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, attempts, "{\"action\":8}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     assert_true(mock_ws_get_attempt(t.m, attempts)->closed);
     /* RTN27h: FAILED stays until connect() */
@@ -1343,13 +1336,11 @@ static void lost_transport_resends_what_was_in_flight(void **state)
     ably_realtime_channel_publish(ch, "first", &d, on_published, &sent); /* in flight, no ACK yet */
     fx_pump(&f);
     f.auto_attach = false;
-    mock_ws_simulate_disconnect(f.t.m, 0);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0);
     ably_realtime_channel_publish(ch, "second", &d, on_published, &later); /* queued meanwhile */
     fx_pump(&f);
     size_t before = mock_ws_sent_count(f.t.m);
-    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
     /* RTN19a, RTN19a1: the in-flight message goes out again first, with its serial
      * (a resume, RTN19a2), then the queued one */
     const ably_protocol_message *a = NULL, *b = NULL;
@@ -1393,11 +1384,9 @@ static void lost_transport_resends_pending_attach_and_detach(void **state)
     fx_pump(&f);
     assert_int_equal(ably_realtime_channel_state(attaching), ABLY_CHANNEL_ATTACHING);
     assert_int_equal(ably_realtime_channel_state(detaching), ABLY_CHANNEL_DETACHING);
-    mock_ws_simulate_disconnect(f.t.m, 0);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0);
     size_t before = mock_ws_sent_count(f.t.m);
-    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
     bool attach_again = false, detach_again = false;
     for (size_t i = before; i < mock_ws_sent_count(f.t.m); i++) {
         const ably_protocol_message *pm = mock_ws_sent(f.t.m, i);

@@ -322,8 +322,7 @@ static void deferred_ping_times_out_from_connected(void **state)
     ping_result r;
     ping_now(&t, &r);
     mock_ws_advance(t.m, t.h, t.rt, 100);
-    mock_ws_respond_success(t.m, 0, connected("conn-id-1", "conn-key-1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("conn-id-1", "conn-key-1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(heartbeats_sent(&t), 1);
     mock_ws_advance(t.m, t.h, t.rt, 1999);

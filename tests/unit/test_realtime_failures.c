@@ -129,8 +129,7 @@ static void refused_attempts_retry_after_backoff(void **state)
     t.o.disconnected_retry_timeout_ms = 2000;
     t.o.fallback_hosts_set = true;
     mock_rt_start_connecting(&t);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     mock_ws_change *d = &t.rec.items[t.rec.count - 1];
     assert_true(d->has_reason);
@@ -141,8 +140,7 @@ static void refused_attempts_retry_after_backoff(void **state)
     mock_ws_advance(t.m, t.h, t.rt, 1);
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_rt_error_code(&t), 0); /* cleared on success */
     mock_rt_free(&t);
@@ -161,8 +159,7 @@ static void retry_delays_follow_backoff_and_jitter(void **state)
     mock_ws_pump(t.m, t.rt);
     static const double coeff[] = {1.0, 4.0 / 3, 5.0 / 3, 2, 2, 2};
     for (size_t n = 0; n < 6; n++) {
-        mock_ws_respond_refused(t.m, mock_rt_last_attempt(&t));
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_refuse(&t, mock_rt_last_attempt(&t));
         mock_ws_change *d = &t.rec.items[t.rec.count - 1];
         assert_int_equal(d->event, ABLY_CONN_EVENT_DISCONNECTED);
         double base = 3000 * coeff[n];
@@ -185,14 +182,12 @@ static void disconnected_becomes_suspended_after_ttl(void **state)
     mock_rt_start(&t, &cfg);
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     for (int i = 0; i < 20 && mock_rt_state(&t) != ABLY_CONN_SUSPENDED; i++) {
         mock_ws_advance(t.m, t.h, t.rt, 500);
         if (mock_rt_state(&t) == ABLY_CONN_CONNECTING) {
-            mock_ws_respond_refused(t.m, mock_rt_last_attempt(&t));
-            mock_ws_pump(t.m, t.rt);
+            mock_rt_refuse(&t, mock_rt_last_attempt(&t));
         }
     }
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -205,13 +200,11 @@ static void disconnected_becomes_suspended_after_ttl(void **state)
     size_t attempts = mock_ws_attempt_count(t.m);
     mock_ws_advance(t.m, t.h, t.rt, 4000);
     assert_int_equal(mock_ws_attempt_count(t.m), attempts + 1);
-    mock_ws_respond_refused(t.m, mock_rt_last_attempt(&t));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, mock_rt_last_attempt(&t));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
     mock_ws_advance(t.m, t.h, t.rt, 4000);
     assert_int_equal(mock_ws_attempt_count(t.m), attempts + 2);
-    mock_ws_respond_success(t.m, mock_rt_last_attempt(&t), connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, mock_rt_last_attempt(&t), connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 }
@@ -227,8 +220,7 @@ static void transport_loss_resumes_the_connection(void **state)
     mock_rt_drop(&t, 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 2); /* immediately */
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "key-1");
-    mock_ws_respond_success(t.m, 1, connected("connection-1", "key-1b"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("connection-1", "key-1b"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     static const ably_connection_event seq[] = {ABLY_CONN_EVENT_CONNECTED, ABLY_CONN_EVENT_DISCONNECTED,
                                                 ABLY_CONN_EVENT_CONNECTING, ABLY_CONN_EVENT_CONNECTED};
@@ -328,8 +320,7 @@ static void suspended_connection_keeps_id_and_resumes(void **state)
     if (mock_rt_state(&t) != ABLY_CONN_CONNECTING)
         mock_ws_advance(t.m, t.h, t.rt, 4000);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, mock_rt_last_attempt(&t), connected("c1", "k2"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, mock_rt_last_attempt(&t), connected("c1", "k2"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_rt_error_code(&t), 0); /* RTN25: cleared by a clean CONNECTED */
     expect_id_and_key(&t, "c1", "k2");            /* RTN15c6 / RTN15e */
@@ -404,8 +395,7 @@ static void disconnected_token_error_renews_and_resumes(void **state)
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-2");
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "k1");
-    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 }
@@ -460,21 +450,18 @@ static void fallback_after_connectivity_check_then_primary_first(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "main.realtime.ably.net");
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_http_count(t.h), 1); /* RTN17j: the connectivity check */
     assert_non_null(strstr(mock_http_request(t.h, 0)->url, "internet-up.ably-realtime.com"));
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     const char *fb1 = mock_ws_get_attempt(t.m, 1)->host;
     assert_true(is_default_fallback(fb1));
-    mock_ws_respond_refused(t.m, 1);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 1);
     const char *fb2 = mock_ws_get_attempt(t.m, 2)->host;
     assert_true(is_default_fallback(fb2));
     assert_string_not_equal(fb1, fb2);
-    mock_ws_respond_success(t.m, 2, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 2, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     /* RTN17i: the next connection starts with the primary again */
     mock_rt_drop(&t, 2);
@@ -506,13 +493,11 @@ static void rest_prefers_the_fallback_host_of_the_connection(void **state)
     mock_http_queue_json(t.h, 200, "\"yes\"");
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     char fb[256];
     snprintf(fb, sizeof fb, "%s", mock_ws_get_attempt(t.m, 1)->host);
     assert_true(is_default_fallback(fb));
-    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
 
     /* RTN17e: while connected to a fallback, REST goes there first */
@@ -534,12 +519,10 @@ static void rest_prefers_the_fallback_host_of_the_connection(void **state)
     /* a new connection on a fallback pins again; leaving CONNECTED unpins */
     mock_rt_drop(&t, 1);
     mock_http_queue_json(t.h, 200, "\"yes\"");
-    mock_ws_respond_refused(t.m, 2); /* the primary, RTN17i */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 2); /* the primary, RTN17i */
     snprintf(fb, sizeof fb, "%s", mock_ws_get_attempt(t.m, 3)->host);
     assert_true(is_default_fallback(fb));
-    mock_ws_respond_success(t.m, 3, connected("c1", "k2"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 3, connected("c1", "k2"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_http_queue_json(t.h, 200, "[1700000000000]");
     assert_string_equal(rest_time_first_host(&t, true), fb);
@@ -572,8 +555,7 @@ static void failed_connectivity_check_means_disconnected(void **state)
     mock_http_queue_json(t.h, 200, "\"no\"");
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     mock_rt_free(&t);
@@ -603,8 +585,7 @@ static void no_fallbacks_means_no_check_and_no_fallback(void **state)
     t.o.endpoint = "sandbox.example.com"; /* a hostname endpoint has no fallbacks (REC2c2) */
     mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "sandbox.example.com");
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_http_count(t.h), 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -646,8 +627,7 @@ static void network_down_and_up(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 3);
     assert_true(mock_ws_get_attempt(t.m, 1)->client_closed);
-    mock_ws_respond_success(t.m, 2, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 2, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 }

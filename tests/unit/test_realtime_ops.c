@@ -43,20 +43,17 @@ static void ping_round_trip_with_matching_id(void **state)
     assert_non_null(id_b);
     assert_string_not_equal(id_a, id_b);
     mock_ws_advance(t.m, t.h, t.rt, 120);
-    mock_ws_send(t.m, 0, "{\"action\":0}"); /* no id: a plain heartbeat, not an answer */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":0}"); /* no id: a plain heartbeat, not an answer */
     assert_int_equal(a.calls + b.calls, 0);
     char frame[128];
     snprintf(frame, sizeof frame, "{\"action\":0,\"id\":\"%s\"}", id_b);
-    mock_ws_send(t.m, 0, frame);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, frame);
     assert_int_equal(b.calls, 1);
     assert_int_equal(b.code, 0);
     assert_int_equal(b.rtt, 120);
     assert_int_equal(a.calls, 0);
     snprintf(frame, sizeof frame, "{\"action\":0,\"id\":\"%s\"}", id_a);
-    mock_ws_send(t.m, 0, frame);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, frame);
     assert_int_equal(a.calls, 1);
     assert_int_equal(a.code, 0);
     mock_rt_free(&t);
@@ -93,8 +90,7 @@ static void ping_fails_when_not_connectable(void **state)
     mock_rt_connect(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     ably_connection_ping(t.rt, on_ping, &r); /* CLOSED */
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(r.calls, 2);
@@ -116,8 +112,7 @@ static void ping_deferred_until_connected(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(r.calls, 0);
     mock_ws_advance(t.m, t.h, t.rt, 3000);
-    mock_ws_respond_success(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("c1", "k1"));
     assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT), 1);
     mock_ws_advance(t.m, t.h, t.rt, 4999); /* the timeout runs from CONNECTED */
     assert_int_equal(r.calls, 0);
@@ -152,8 +147,7 @@ static void idle_connection_is_dropped_and_resumed(void **state)
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 1000;
     mock_rt_start_connecting(&t);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
     mock_ws_advance(t.m, t.h, t.rt, 4000);
     mock_ws_send(t.m, 0, "{\"action\":0}"); /* HEARTBEAT: activity */
     mock_ws_advance(t.m, t.h, t.rt, 4000);
@@ -180,8 +174,7 @@ static void ping_frames_keep_the_connection_alive(void **state)
     mock_ws_set_observes_pings(t.m, true);
     mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "heartbeats"), "false");
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
     for (int i = 0; i < 5; i++) {
         mock_ws_advance(t.m, t.h, t.rt, 5500);
         mock_ws_send_ping_frame(t.m, 0);
@@ -245,8 +238,7 @@ static void recover_option_is_used_once(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_string_equal(mock_ws_query(t.m, 0, "recover"), "old-key");
     assert_null(mock_ws_query(t.m, 0, "resume"));
-    mock_ws_respond_success(t.m, 0, connected("c-old", "new-key"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("c-old", "new-key"));
     int64_t r;
     publish(t.rt, "ch", &r);
     assert_int_equal(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE)->msg_serial, 7); /* RTN16f */
@@ -284,19 +276,16 @@ static void messages_queue_until_connected_then_ack(void **state)
     mock_ws_pump(t.m, t.rt);
     publish(t.rt, "ch", &b);
     assert_int_equal(mock_ws_sent_count(t.m), 0);
-    mock_ws_respond_success(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("c1", "k1"));
     publish(t.rt, "ch", &c);
     assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 3);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(mock_ws_sent(t.m, i)->msg_serial, (int64_t)i);
-    mock_ws_send(t.m, 0, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
     assert_int_equal(a, 0);
     assert_int_equal(b, 0);
     assert_int_equal(c, 1);
-    mock_ws_send(t.m, 0, "{\"action\":2,\"msgSerial\":2,\"count\":1,\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"no\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":2,\"msgSerial\":2,\"count\":1,\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"no\"}}");
     assert_int_equal(c, 40160);
     mock_rt_free(&t);
 }
@@ -311,15 +300,13 @@ static void unacked_messages_resent_on_resume_with_same_serials(void **state)
     publish(t.rt, "ch", &a);
     publish(t.rt, "ch", &b);
     mock_rt_drop(&t, 0);
-    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("c1", "k1"));
     assert_int_equal(mock_ws_sent_count(t.m), 4);
     assert_int_equal(mock_ws_sent_attempt(t.m, 2), 1);
     assert_int_equal(mock_ws_sent(t.m, 2)->msg_serial, 0);
     assert_int_equal(mock_ws_sent(t.m, 3)->msg_serial, 1);
     assert_int_equal(a, 1);
-    mock_ws_send(t.m, 1, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 1, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
     assert_int_equal(a, 0);
     assert_int_equal(b, 0);
     mock_rt_free(&t);
@@ -333,14 +320,12 @@ static void failed_resume_renumbers_resent_messages(void **state)
     mock_rt_start_connected(&t, "c1", "k1");
     int64_t a, b, c;
     publish(t.rt, "ch", &a);
-    mock_ws_send(t.m, 0, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
     publish(t.rt, "ch", &b);
     publish(t.rt, "ch", &c); /* serials 1, 2 unacknowledged */
     mock_rt_drop(&t, 0);
-    mock_ws_respond_success(t.m, 1, "{\"action\":4,\"connectionId\":\"c2\",\"connectionDetails\":{\"connectionKey\":"
+    mock_rt_accept(&t, 1, "{\"action\":4,\"connectionId\":\"c2\",\"connectionDetails\":{\"connectionKey\":"
                                     "\"k2\"},\"error\":{\"code\":80008,\"statusCode\":400,\"message\":\"x\"}}");
-    mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_sent(t.m, 3)->msg_serial, 0); /* RTN15c7, RTN19a2 */
     assert_int_equal(mock_ws_sent(t.m, 4)->msg_serial, 1);
     mock_rt_free(&t);
@@ -358,8 +343,7 @@ static void suspended_fails_pending_and_queued(void **state)
     mock_ws_pump(t.m, t.rt);
     int64_t a;
     publish(t.rt, "ch", &a);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(a, 1); /* still queued while DISCONNECTED */
     mock_ws_advance(t.m, t.h, t.rt, 1000);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -414,16 +398,14 @@ static void server_auth_request_sends_new_token(void **state)
     t.o.key = NULL;
     t.o.auth_callback = token_cb;
     mock_rt_start_connected(&t, "c1", "k1");
-    mock_ws_send(t.m, 0, "{\"action\":17}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":17}");
     const ably_protocol_message *auth = mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH);
     assert_non_null(auth);
     assert_non_null(auth->auth);
     assert_string_equal(auth->auth->access_token, "token-2");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED); /* no reconnection */
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
-    mock_ws_send(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, connected("c1", "k1"));
     assert_int_equal(t.rec.items[t.rec.count - 1].event, ABLY_CONN_EVENT_UPDATE);
     mock_rt_free(&t);
 }
@@ -459,8 +441,7 @@ static void authorize_while_connected_completes_on_update(void **state)
     assert_non_null(auth);
     assert_string_equal(auth->auth->access_token, "token-2");
     assert_int_equal(r.calls, 0); /* RTC8a3: only once Ably answers */
-    mock_ws_send(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, connected("c1", "k1"));
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);
     assert_string_equal(r.token, "token-2");
@@ -489,8 +470,7 @@ static void authorize_while_disconnected_connects(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING); /* RTC8c */
     assert_string_equal(mock_ws_query(t.m, 0, "accessToken"), "token-1");
-    mock_ws_respond_success(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("c1", "k1"));
     assert_int_equal(r.calls, 1); /* RTC8b1 */
     assert_int_equal(r.code, 0);
     mock_rt_free(&t);

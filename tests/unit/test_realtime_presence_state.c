@@ -216,8 +216,7 @@ static void suspended_keeps_the_map(void **state)
     for (int i = 0; i < 200 && mock_rt_state(&x.f.t) != ABLY_CONN_CONNECTING; i++)
         fx_advance(&x.f, 500);
     size_t n = mock_ws_attempt_count(x.f.t.m);
-    mock_ws_respond_success(x.f.t.m, n - 1, mock_ws_connected_json("conn-2", "key-2", 15000, 5000));
-    fx_pump(&x.f);
+    mock_rt_accept(&x.f.t, n - 1, mock_ws_connected_json("conn-2", "key-2", 15000, 5000));
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     get_now(&x, p, true, &g);
     assert_int_equal(g.count, 2);

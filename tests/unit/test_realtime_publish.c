@@ -459,8 +459,7 @@ static void queued_while_connecting(void **state)
     publish_text(ch, "queued", "waiting", NULL);
     fx_pump(&p.f);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
-    mock_ws_respond_success(p.f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 1);
     assert_string_equal(nth_message_frame(&p, 0)->messages[0].name, "queued");
@@ -474,10 +473,8 @@ static void queued_while_disconnected(void **state)
     pub_fx p;
     pub_init(&p);
     ably_realtime_channel *ch = pub_connected(&p, NULL);
-    mock_ws_simulate_disconnect(p.f.t.m, 0);
-    fx_pump(&p.f);
-    mock_ws_respond_refused(p.f.t.m, 1); /* the immediate retry fails: DISCONNECTED until the retry timer */
-    fx_pump(&p.f);
+    mock_rt_drop(&p.f.t, 0);
+    mock_rt_refuse(&p.f.t, 1); /* the immediate retry fails: DISCONNECTED until the retry timer */
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_DISCONNECTED);
     publish_text(ch, "during-disconnect", "queued", NULL);
     fx_pump(&p.f);
@@ -486,8 +483,7 @@ static void queued_while_disconnected(void **state)
     for (int i = 0; i < 15 && mock_ws_attempt_count(p.f.t.m) < 3; i++)
         fx_advance(&p.f, 2000);
     assert_int_equal(mock_ws_attempt_count(p.f.t.m), 3);
-    mock_ws_respond_success(p.f.t.m, 2, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 2, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
     assert_true(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE) > before);
     assert_string_equal(nth_message_frame(&p, 0)->messages[0].name, "during-disconnect");
@@ -524,8 +520,7 @@ static void queued_messages_sent_in_order(void **state)
     publish_text(ch, "third", "3", NULL);
     fx_pump(&p.f);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
-    mock_ws_respond_success(p.f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 3);
     assert_string_equal(nth_message_frame(&p, 0)->messages[0].name, "first");
     assert_string_equal(nth_message_frame(&p, 1)->messages[0].name, "second");
@@ -581,9 +576,8 @@ static void fails_when_connection_failed(void **state)
     pub_fx p;
     pub_init(&p);
     ably_realtime_channel *ch = pub_connecting(&p);
-    mock_ws_respond_error(p.f.t.m, 0, "{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,"
+    mock_rt_refuse_with(&p.f.t, 0, "{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,"
                                       "\"message\":\"Fatal error\"}}");
-    fx_pump(&p.f);
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_FAILED);
     assert_publish_refused(&p, ch);
     fx_free(&p.f);
@@ -767,16 +761,14 @@ static void pending_fails_on_suspended(void **state)
     mock_rt_start(&p.f.t, NULL);
     ably_connection_connect(p.f.t.rt);
     fx_pump(&p.f);
-    mock_ws_respond_success(p.f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000)); /* TTL 5 s */
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000)); /* TTL 5 s */
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
     ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
     fx_attach(&p.f, ch);
     pub_result r = {0};
     publish_pending(&p, ch, &r);
     mock_ws_on_attempt(p.f.t.m, refuse_every_attempt, NULL);
-    mock_ws_simulate_disconnect(p.f.t.m, 0);
-    fx_pump(&p.f);
+    mock_rt_drop(&p.f.t, 0);
     advance_until_suspended(&p);
     assert_refused(&r);
     fx_free(&p.f);
@@ -859,8 +851,7 @@ static void pending_fails_on_disconnect_without_queueing(void **state)
     ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
     publish_pending(&p, ch, &r);
-    mock_ws_simulate_disconnect(p.f.t.m, 0);
-    fx_pump(&p.f);
+    mock_rt_drop(&p.f.t, 0);
     const ably_connection_event disconnected = ABLY_CONN_EVENT_DISCONNECTED;
     assert_true(mock_ws_changes_contain(&p.f.t.rec, &disconnected, 1));
     assert_refused(&r);
@@ -876,12 +867,10 @@ static void pending_survives_disconnect_when_queueing(void **state)
     ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
     publish_pending(&p, ch, &r);
-    mock_ws_simulate_disconnect(p.f.t.m, 0);
-    fx_pump(&p.f);
+    mock_rt_drop(&p.f.t, 0);
     assert_int_equal(r.calls, 0); /* not failed by DISCONNECTED */
     fx_advance(&p.f, 2000);
-    mock_ws_respond_success(p.f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
     assert_acked(&r, "serial-ack");
     fx_free(&p.f);
