@@ -196,6 +196,16 @@ static void on_authorized(void *ctx, const ably_token_details *td, const ably_er
     r->code = err ? err->code : 0;
 }
 
+/* RSA4c, RSA4d: connect() ends in `state` without opening a transport, with errorReason
+ * 80019 and `status`; returns that reason for more checks. */
+static reason_seen connect_fails_before_any_attempt(mock_rt *t, ably_connection_state state, int64_t status)
+{
+    mock_rt_start_connecting(t);
+    assert_int_equal(mock_rt_state(t), state);
+    assert_int_equal(mock_ws_attempt_count(t->m), 0);
+    return assert_reason(t, 80019, status);
+}
+
 /* Calls authorize() with default params into *a (zeroed first) and pumps. */
 static void authorize_and_pump(mock_rt *t, authz_result *a)
 {
@@ -273,10 +283,7 @@ static void callback_error_while_connecting_disconnects_with_80019(void **state)
     auth_script s;
     scripted_client(&t, &s);
     fail_from(&s, 1, 50000, 500);
-    mock_rt_start_connecting(&t);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
-    assert_int_equal(mock_ws_attempt_count(t.m), 0);
-    reason_seen r = assert_reason(&t, 80019, 401);
+    reason_seen r = connect_fails_before_any_attempt(&t, ABLY_CONN_DISCONNECTED, 401);
     assert_int_equal(r.cause_code, 50000);
     const mock_ws_change *d = first_change_to(&t.rec, ABLY_CONN_DISCONNECTED);
     assert_non_null(d);
@@ -293,10 +300,7 @@ static void slow_callback_times_out_while_connecting(void **state)
     scripted_client(&t, &s);
     s.slow_ms = 11000; /* the token comes after realtimeRequestTimeout */
     t.o.realtime_request_timeout_ms = 10000;
-    mock_rt_start_connecting(&t);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
-    assert_int_equal(mock_ws_attempt_count(t.m), 0);
-    assert_reason(&t, 80019, 401);
+    connect_fails_before_any_attempt(&t, ABLY_CONN_DISCONNECTED, 401);
     mock_rt_free(&t);
 }
 
@@ -324,10 +328,7 @@ static void callback_403_while_connecting_fails(void **state)
     auth_script s;
     scripted_client(&t, &s);
     fail_from(&s, 1, 40300, 403);
-    mock_rt_start_connecting(&t);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    assert_int_equal(mock_ws_attempt_count(t.m), 0);
-    reason_seen r = assert_reason(&t, 80019, 403);
+    reason_seen r = connect_fails_before_any_attempt(&t, ABLY_CONN_FAILED, 403);
     assert_int_equal(r.cause_code, 40300);
     assert_int_equal(r.cause_status, 403);
     assert_int_equal(count_changes_to(&t.rec, ABLY_CONN_FAILED), 1);
@@ -382,10 +383,7 @@ static void callback_giving_no_token_is_an_invalid_format(void **state)
         auth_script s;
         scripted_client(&t, &s);
         s.mode = oversized ? GIVE_OVERSIZED : GIVE_NOTHING; /* > 128 KiB, or nothing usable */
-        mock_rt_start_connecting(&t);
-        assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
-        assert_int_equal(mock_ws_attempt_count(t.m), 0);
-        assert_reason(&t, 80019, 401);
+        connect_fails_before_any_attempt(&t, ABLY_CONN_DISCONNECTED, 401);
         mock_rt_free(&t);
     }
 }
