@@ -114,6 +114,14 @@ static void assert_newness(bool during_sync, newness_msg first, newness_msg stal
 
 /* ---- presence_map.md ---- */
 
+/* A test that is one call of the table helpers above. */
+#define CASE(name, call)                                                                                         \
+    static void name(void **state)                                                                             \
+    {                                                                                                          \
+        (void)state;                                                                                           \
+        call;                                                                                                  \
+    }
+
 static void basic_put_and_get(void **state)
 {
     (void)state;
@@ -127,23 +135,12 @@ static void basic_put_and_get(void **state)
     ably_presence_map_free(&m);
 }
 
-static void enter_stored_as_present(void **state)
-{
-    (void)state;
-    assert_put_stored_as_present(false, ABLY_PRESENCE_ACTION_ENTER, "entered");
-}
+CASE(enter_stored_as_present, assert_put_stored_as_present(false, ABLY_PRESENCE_ACTION_ENTER, "entered"))
 
-static void update_stored_as_present(void **state)
-{
-    (void)state;
-    assert_second_put_wins(false, ABLY_PRESENCE_ACTION_ENTER, "initial", ABLY_PRESENCE_ACTION_UPDATE, "updated");
-}
+CASE(update_stored_as_present,
+     assert_second_put_wins(false, ABLY_PRESENCE_ACTION_ENTER, "initial", ABLY_PRESENCE_ACTION_UPDATE, "updated"))
 
-static void present_stored_as_present(void **state)
-{
-    (void)state;
-    assert_put_stored_as_present(false, ABLY_PRESENCE_ACTION_PRESENT, NULL);
-}
+CASE(present_stored_as_present, assert_put_stored_as_present(false, ABLY_PRESENCE_ACTION_PRESENT, NULL))
 
 /* put() answers "emit the incoming message as it is": its action stays the original
  * one while the stored copy says PRESENT. */
@@ -229,12 +226,9 @@ static void newness_by_msgserial_index(void **state)
                    (newness_msg){"conn-1:7:0", 500, "newer"});
 }
 
-static void newness_by_index_same_serial(void **state)
-{
-    (void)state;
-    assert_newness(false, (newness_msg){"conn-1:5:2", 1000, "index-2"}, (newness_msg){"conn-1:5:1", 2000, "index-1"},
-                   (newness_msg){"conn-1:5:5", 500, "index-5"});
-}
+CASE(newness_by_index_same_serial,
+     assert_newness(false, (newness_msg){"conn-1:5:2", 1000, "index-2"}, (newness_msg){"conn-1:5:1", 2000, "index-1"},
+                    (newness_msg){"conn-1:5:5", 500, "index-5"}))
 
 static void newness_by_timestamp(void **state)
 {
@@ -263,19 +257,13 @@ static void older_synth_leave_rejected(void **state)
     ably_presence_map_free(&m);
 }
 
-static void equal_timestamps_incoming_wins(void **state)
-{
-    (void)state;
-    assert_newness(false, (newness_msg){"synthesized-id-1", 1000, "first"}, (newness_msg){0},
-                   (newness_msg){"synthesized-id-2", 1000, "second"});
-}
+CASE(equal_timestamps_incoming_wins,
+     assert_newness(false, (newness_msg){"synthesized-id-1", 1000, "first"}, (newness_msg){0},
+                    (newness_msg){"synthesized-id-2", 1000, "second"}))
 
-static void sync_uses_same_newness(void **state)
-{
-    (void)state;
-    assert_newness(true, (newness_msg){"conn-1:5:0", 1000, "sync-first"},
-                   (newness_msg){"conn-1:3:0", 2000, "sync-stale"}, (newness_msg){"conn-1:8:0", 500, "sync-newer"});
-}
+CASE(sync_uses_same_newness,
+     assert_newness(true, (newness_msg){"conn-1:5:0", 1000, "sync-first"},
+                    (newness_msg){"conn-1:3:0", 2000, "sync-stale"}, (newness_msg){"conn-1:8:0", 500, "sync-newer"}))
 
 static void multiple_members_coexist(void **state)
 {
@@ -340,35 +328,17 @@ static void local_keyed_by_clientid(void **state)
     ably_presence_map_free(&m);
 }
 
-static void local_enter_adds(void **state)
-{
-    (void)state;
-    assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_ENTER, "hello");
-}
+CASE(local_enter_adds, assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_ENTER, "hello"))
 
-static void local_update_adds(void **state)
-{
-    (void)state;
-    assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_UPDATE, "from-update");
-}
+CASE(local_update_adds, assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_UPDATE, "from-update"))
 
-static void local_enter_overwrites_enter(void **state)
-{
-    (void)state;
-    assert_second_put_wins(true, ABLY_PRESENCE_ACTION_ENTER, "first", ABLY_PRESENCE_ACTION_ENTER, "second");
-}
+CASE(local_enter_overwrites_enter,
+     assert_second_put_wins(true, ABLY_PRESENCE_ACTION_ENTER, "first", ABLY_PRESENCE_ACTION_ENTER, "second"))
 
-static void local_update_overwrites_enter(void **state)
-{
-    (void)state;
-    assert_second_put_wins(true, ABLY_PRESENCE_ACTION_ENTER, "initial", ABLY_PRESENCE_ACTION_UPDATE, "updated");
-}
+CASE(local_update_overwrites_enter,
+     assert_second_put_wins(true, ABLY_PRESENCE_ACTION_ENTER, "initial", ABLY_PRESENCE_ACTION_UPDATE, "updated"))
 
-static void local_present_adds(void **state)
-{
-    (void)state;
-    assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_PRESENT, "present");
-}
+CASE(local_present_adds, assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_PRESENT, "present"))
 
 static void local_non_synthesized_leave_removes(void **state)
 {
