@@ -64,9 +64,7 @@ static void publish_sends_annotation_frame(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_annotation a = reaction("reaction:distinct.v1", "like");
     a.message_serial = "ignored"; /* the first argument wins (RSAN1c2) */
@@ -97,9 +95,7 @@ static void publish_nack_is_reported(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_annotation a = reaction("reaction:distinct.v1", "like");
     op_result r = {0};
@@ -122,9 +118,7 @@ static void publish_requires_type_and_serial(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_realtime_annotations *an = ably_realtime_channel_annotations(ch);
     ably_annotation untyped = reaction(NULL, "like");
@@ -148,9 +142,7 @@ static void publish_encodes_data(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_annotation a = reaction("t.v1", NULL);
     a.data = ably_data_borrow(ABLY_DATA_JSON, "{\"k\":1}", 7);
@@ -168,11 +160,8 @@ static void publish_fails_on_failed_channel(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "ann", NULL);
     fx_server(&f, "{\"action\":9,\"channel\":\"ann\",\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"x\"}}");
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
     ably_annotation a = reaction("t.v1", "n");
@@ -189,9 +178,7 @@ static void delete_sends_annotation_delete(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_annotation a = reaction("reaction:distinct.v1", "like");
     ably_realtime_annotations_delete(ably_realtime_channel_annotations(ch), "s9", &a, NULL, NULL);

@@ -539,8 +539,7 @@ static void capability_downgrade_fails_the_channel(void **state)
     mock_ws_on_message(f.t.m, downgrade_frames, NULL);
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "private-channel", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "private-channel", NULL);
     fx_changes rec;
     fx_record(ch, &rec);
     authz_result a = {0};

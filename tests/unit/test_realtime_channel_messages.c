@@ -44,9 +44,7 @@ static void publish_is_acked_with_serial(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "pub", NULL);
     pub_result a = {0}, b = {0};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "hello", 5);
@@ -124,9 +122,7 @@ static void publish_encrypts_with_channel_cipher(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_cipher_params cp;
     ably_error err = {0};
     uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
@@ -151,9 +147,7 @@ static void subscribe_attaches_and_delivers_by_name(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "sub", NULL);
     msg_rec all = {0}, greet = {0}, gone = {0};
     op_result att = {0};
@@ -193,9 +187,7 @@ static void messages_need_an_attached_channel(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel_options o = {.no_attach_on_subscribe = true};
     ably_realtime_channel *ch = fx_channel(&f, "sub", &o);
     msg_rec r = {0};

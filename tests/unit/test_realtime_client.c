@@ -566,8 +566,7 @@ static void detach_uses_configured_request_timeout(void **state)
     fx_init(&f);
     f.t.o.realtime_request_timeout_ms = 500;
     connect_with_attach_server(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "test-RTC7-detach", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "test-RTC7-detach", NULL);
     f.auto_detach = false;
     op_result r = {0};
     ably_realtime_channel_detach(ch, fx_on_result, &r);

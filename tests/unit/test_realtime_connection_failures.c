@@ -382,11 +382,8 @@ static void messages_flow_again_after_a_forced_disconnection(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "resumed-channel", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "resumed-channel", NULL);
     got_messages got = {0};
     ably_realtime_channel_subscribe(ch, NULL, on_message, &got, NULL, NULL);
     fx_server(&f, "{\"action\":15,\"channel\":\"resumed-channel\",\"id\":\"m1:0\",\"messages\":[{\"data\":\"before\"}]}");
@@ -643,8 +640,7 @@ static void recover_sets_the_first_msg_serial(void **state)
     f.attached_serial = "ch-serial-updated";
     fx_start(&f);
     mock_rt_connect(&f.t, "recovered-conn", "new-key");
-    ably_realtime_channel *ch = fx_channel(&f, "test-channel", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "test-channel", NULL);
     published pub = {0};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "data", 4);
     ably_realtime_channel_publish(ch, "event", &d, on_published, &pub);
@@ -1235,11 +1231,8 @@ static void acks_and_nacks_settle_each_message(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "acks", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "acks", NULL);
     published r[3] = {{0}};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
     for (int i = 0; i < 3; i++)
@@ -1282,8 +1275,7 @@ static void failed_recovery_is_handled_like_a_failed_resume(void **state)
         fx_pump(&f);
         assert_int_equal(mock_rt_state(&f.t), ABLY_CONN_CONNECTED);
         assert_int_equal(error_reason(&f.t).code, 80008);
-        ably_realtime_channel *ch = fx_channel(&f, "c", NULL);
-        fx_attach(&f, ch);
+        ably_realtime_channel *ch = fx_attached(&f, "c", NULL);
         published pub = {0};
         ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
         ably_realtime_channel_publish(ch, "e", &d, on_published, &pub);
@@ -1326,11 +1318,8 @@ static void lost_transport_resends_what_was_in_flight(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "inflight", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "inflight", NULL);
     published sent = {0}, later = {0};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
     ably_realtime_channel_publish(ch, "first", &d, on_published, &sent); /* in flight, no ACK yet */

@@ -35,9 +35,7 @@ static ably_message original(void)
 static void check_action(mutate_fn fn, ably_message_action action)
 {
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     udr_rec r = {0};
@@ -80,9 +78,7 @@ static void operation_becomes_version_and_params_are_sent(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     ably_string_map meta = {0}, params = {0};
@@ -109,9 +105,7 @@ static void caller_message_is_not_modified(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     m.data = ably_data_borrow(ABLY_DATA_JSON, "{\"a\":1}", 7);
@@ -133,9 +127,7 @@ static void ack_gives_version_serial(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     udr_rec r = {0};
@@ -158,9 +150,7 @@ static void nack_gives_error(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     udr_rec r = {0};
@@ -184,9 +174,7 @@ static void serial_is_required(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     m.serial = NULL;
@@ -208,8 +196,7 @@ static void params_travel_in_protocol_message_params(void **state)
     f.t.o.use_binary_protocol = false; /* to read the wire text */
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "mut", NULL);
     ably_message m = original();
     ably_string_map params = {0};
     ably_string_map_set(&params, "key1", "value1");

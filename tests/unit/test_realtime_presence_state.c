@@ -19,8 +19,7 @@ static ably_realtime_presence *attached(px_fx *x, const char *client_id, int64_t
     x->f.attached_flags = flags;
     x->after_attached = after;
     px_start(x, client_id);
-    ably_realtime_channel *ch = fx_channel(&x->f, "p", NULL);
-    fx_attach(&x->f, ch);
+    ably_realtime_channel *ch = fx_attached(&x->f, "p", NULL);
     if (ch_out)
         *ch_out = ch;
     return ably_realtime_channel_presence(ch);

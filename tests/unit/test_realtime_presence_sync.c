@@ -412,8 +412,7 @@ static ably_realtime_presence *attached(chan_fx *f, const char *client_id, int64
     f->attached_flags = flags;
     fx_start(f);
     fx_connect(f);
-    ably_realtime_channel *ch = fx_channel(f, "p", NULL);
-    fx_attach(f, ch);
+    ably_realtime_channel *ch = fx_attached(f, "p", NULL);
     ably_realtime_presence *p = ably_realtime_channel_presence(ch);
     memset(ev, 0, sizeof *ev);
     ably_realtime_presence_subscribe(p, -1, on_event, ev, NULL, NULL);

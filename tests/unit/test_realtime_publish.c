@@ -763,8 +763,7 @@ static void pending_fails_on_suspended(void **state)
     fx_pump(&p.f);
     mock_rt_accept(&p.f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000)); /* TTL 5 s */
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = fx_attached(&p.f, "pub", NULL);
     pub_result r = {0};
     publish_pending(&p, ch, &r);
     mock_ws_on_attempt(p.f.t.m, refuse_every_attempt, NULL);
@@ -908,8 +907,7 @@ static void resume_keeps_msg_serials(void **state)
     ack_after_reconnect(&p, "[{\"serials\":[\"serial-resumed\"]}]");
     mock_rt_start(&p.f.t, NULL);
     mock_rt_connect(&p.f.t, "connection-abc", "key-1");
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = fx_attached(&p.f, "pub", NULL);
     pub_result r1 = {0}, r2 = {0};
     publish_text(ch, "msg1", "data1", &r1);
     publish_text(ch, "msg2", "data2", &r2);
@@ -934,8 +932,7 @@ static void failed_resume_renumbers_msg_serials(void **state)
     ack_after_reconnect(&p, "[{\"serials\":[\"serial-new\"]}]");
     mock_rt_start(&p.f.t, NULL);
     mock_rt_connect(&p.f.t, "connection-first", "key-first");
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = fx_attached(&p.f, "pub", NULL);
     /* one publish acknowledged first, so that the renumbering is visible */
     pub_result r0 = {0}, r1 = {0}, r2 = {0};
     publish_text(ch, "msg0", "data0", &r0);
@@ -1137,8 +1134,7 @@ static void attach_flags_carry_publish_and_subscribe_modes(void **state)
     mock_rt_start(&p.f.t, NULL);
     fx_connect(&p.f);
     ably_realtime_channel_options o = {.modes = ABLY_CHANNEL_MODE_PUBLISH | ABLY_CHANNEL_MODE_SUBSCRIBE};
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", &o);
-    fx_attach(&p.f, ch);
+    fx_attached(&p.f, "pub", &o);
     const ably_protocol_message *attach = mock_ws_last_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH);
     assert_non_null(attach);
     assert_true(attach->has_flags);

@@ -46,11 +46,8 @@ static const ably_realtime_channel_options no_attach_on_subscribe = {.no_attach_
 /* Connected, with `name` attached (attachOnSubscribe false, as the UTS cases set up). */
 static ably_realtime_channel *attached_channel(chan_fx *f, const char *name)
 {
-    fx_init(f);
-    fx_start(f);
-    fx_connect(f);
-    ably_realtime_channel *ch = fx_channel(f, name, &no_attach_on_subscribe);
-    fx_attach(f, ch);
+    fx_init_connected(f);
+    ably_realtime_channel *ch = fx_attached(f, name, &no_attach_on_subscribe);
     return ch;
 }
 
@@ -307,8 +304,7 @@ static void echo_messages_false_asks_server_not_to_echo(void **state)
     fx_start(&f);
     size_t attempt = mock_rt_connect(&f.t, "conn-self-123", "key-456");
     assert_string_equal(mock_ws_query(f.t.m, attempt, "echo"), "false");
-    ably_realtime_channel *ch = fx_channel(&f, "sub", &no_attach_on_subscribe);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "sub", &no_attach_on_subscribe);
     msg_rec r = {0};
     ably_realtime_channel_subscribe(ch, NULL, on_msg, &r, NULL, NULL);
     fx_server(&f, "{\"action\":15,\"channel\":\"sub\",\"connectionId\":\"conn-other-789\","
