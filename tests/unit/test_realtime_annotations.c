@@ -83,9 +83,7 @@ static void publish_sends_annotation_frame(void **state)
     assert_string_equal(a.message_serial, "ignored"); /* the caller's annotation is untouched */
     assert_false(a.has_action);
     assert_int_equal(r.calls, 0); /* RTAN1d: waits for the ACK */
-    char ack[128];
-    snprintf(ack, sizeof ack, "{\"action\":1,\"msgSerial\":%lld,\"count\":1}", (long long)pm->msg_serial);
-    fx_server(&f, ack);
+    fx_ack(&f, pm->msg_serial, NULL);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);
     fx_free(&f);
@@ -103,12 +101,7 @@ static void publish_nack_is_reported(void **state)
     fx_pump(&f);
     const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION);
     assert_non_null(pm);
-    char nack[200];
-    snprintf(nack, sizeof nack,
-             "{\"action\":2,\"msgSerial\":%lld,\"count\":1,\"error\":{\"code\":40160,\"statusCode\":401,"
-             "\"message\":\"denied\"}}",
-             (long long)pm->msg_serial);
-    fx_server(&f, nack);
+    fx_nack(&f, pm->msg_serial, "{\"code\":40160,\"statusCode\":401,\"message\":\"denied\"}");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 40160);
     fx_free(&f);

@@ -135,10 +135,7 @@ static void ack_gives_version_serial(void **state)
     fx_pump(&f);
     const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
     assert_non_null(pm);
-    char ack[160];
-    snprintf(ack, sizeof ack, "{\"action\":1,\"msgSerial\":%lld,\"count\":1,\"res\":[{\"serials\":[\"v-2\"]}]}",
-             (long long)pm->msg_serial);
-    fx_server(&f, ack);
+    fx_ack(&f, pm->msg_serial, "[{\"serials\":[\"v-2\"]}]");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);
     assert_true(r.has_result);
@@ -158,12 +155,7 @@ static void nack_gives_error(void **state)
     fx_pump(&f);
     const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
     assert_non_null(pm);
-    char nack[200];
-    snprintf(nack, sizeof nack,
-             "{\"action\":2,\"msgSerial\":%lld,\"count\":1,\"error\":{\"code\":93002,\"statusCode\":400,"
-             "\"message\":\"not enabled\"}}",
-             (long long)pm->msg_serial);
-    fx_server(&f, nack);
+    fx_nack(&f, pm->msg_serial, "{\"code\":93002,\"statusCode\":400,\"message\":\"not enabled\"}");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 93002);
     assert_false(r.has_result);
