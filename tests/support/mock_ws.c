@@ -520,6 +520,32 @@ size_t mock_rt_connect(mock_rt *t, const char *id, const char *key)
     return i;
 }
 
+static int numbered_token(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
+                          ably_token_request *tr, ably_error *err)
+{
+    (void)params;
+    (void)td;
+    (void)tr;
+    mock_tokens *tokens = ctx;
+    tokens->calls++;
+    if (tokens->fail_from && tokens->calls >= tokens->fail_from) {
+        ably_error_set(err, 40171, 401, "token renewal failed");
+        return -1;
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, "token-%d", tokens->calls);
+    *token = strdup(buf);
+    return 0;
+}
+
+void mock_rt_use_tokens(mock_rt *t, mock_tokens *tokens)
+{
+    memset(tokens, 0, sizeof *tokens);
+    t->o.key = NULL;
+    t->o.auth_callback = numbered_token;
+    t->o.auth_callback_ctx = tokens;
+}
+
 void mock_rt_send(mock_rt *t, size_t i, const char *json)
 {
     mock_ws_send(t->m, i, json);

@@ -153,6 +153,16 @@ void mock_rt_free(mock_rt *t);
 /* connect(); answers the new attempt with CONNECTED(id, key, maxIdle 15000, ttl 120000);
  * asserts CONNECTED. Returns the attempt index. */
 size_t mock_rt_connect(mock_rt *t, const char *id, const char *key);
+/* An authCallback handing out "token-1", "token-2", ... (one per call); from call
+ * `fail_from` on (0: never) it fails with 40171 / 401. */
+typedef struct {
+    int calls;
+    int fail_from;
+} mock_tokens;
+/* Replaces the key of t->o with that callback (after mock_rt_init; zeroes *tokens, which
+ * must outlive the client). */
+void mock_rt_use_tokens(mock_rt *t, mock_tokens *tokens);
+
 /* Server actions on attempt i, each followed by a pump so that the client has reacted:
  * send a frame; open the attempt (with CONNECTED when given); refuse it; send `json` and
  * close; drop the transport; answer the attempt with an ERROR frame. */

@@ -124,38 +124,6 @@ static bool states_in_order(const mock_rt *t, const ably_connection_state *seq, 
     return mock_ws_changes_contain(&t->rec, (const ably_connection_event *)seq, n);
 }
 
-/* A token per call of the authCallback: "token-<n>"; from call `fail_from` on it fails. */
-typedef struct {
-    int calls;
-    int fail_from;
-} token_source;
-
-static int numbered_tokens(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
-                           ably_token_request *tr, ably_error *err)
-{
-    (void)params;
-    (void)td;
-    (void)tr;
-    token_source *s = ctx;
-    s->calls++;
-    if (s->fail_from && s->calls >= s->fail_from) {
-        ably_error_set(err, 40171, 401, "Token renewal failed");
-        return -1;
-    }
-    char buf[32];
-    snprintf(buf, sizeof buf, "token-%d", s->calls);
-    *token = strdup(buf);
-    return 0;
-}
-
-static void use_tokens(mock_rt *t, token_source *s)
-{
-    memset(s, 0, sizeof *s);
-    t->o.key = NULL;
-    t->o.auth_callback = numbered_tokens;
-    t->o.auth_callback_ctx = s;
-}
-
 /* ---- RTN15: failures once CONNECTED (connection_failures_test.md) ---- */
 
 static void token_error_without_means_to_renew_fails(void **state)
@@ -179,8 +147,8 @@ static void token_error_renews_and_resumes(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    token_source s;
-    use_tokens(&t, &s);
+    mock_tokens s;
+    mock_rt_use_tokens(&t, &s);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1-renewed")},
                      2, 0};
     connect_with_plan(&t, &p);
@@ -209,8 +177,8 @@ static void failed_renewal_after_token_error_disconnects(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    token_source s;
-    use_tokens(&t, &s);
+    mock_tokens s;
+    mock_rt_use_tokens(&t, &s);
     s.fail_from = 2;
     server_plan p = {{connected_frame(0, "connection-1", "key-1")}, 1, 0};
     connect_with_plan(&t, &p);
@@ -315,8 +283,8 @@ static void token_error_on_resume_renews_and_retries(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    token_source s;
-    use_tokens(&t, &s);
+    mock_tokens s;
+    mock_rt_use_tokens(&t, &s);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"),
                       "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}",
                       connected_frame(2, "connection-2", "key-2")},
@@ -1297,8 +1265,8 @@ static void failed_recovery_is_handled_like_a_failed_resume(void **state)
     { /* RTN15c5: a token error renews the token and tries again */
         mock_rt t;
         mock_rt_init(&t);
-        token_source s;
-        use_tokens(&t, &s);
+        mock_tokens s;
+        mock_rt_use_tokens(&t, &s);
         t.o.recover = key;
         server_plan p = {{"!{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}",
                           connected_frame(0, "old-conn", "new-key")},

@@ -33,33 +33,13 @@ static void invalid_key_error_fails_the_connection(void **state)
     mock_rt_free(&t);
 }
 
-static int token_calls;
-static int token_cb(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
-                    ably_token_request *tr, ably_error *err)
-{
-    (void)ctx;
-    (void)params;
-    (void)td;
-    (void)tr;
-    token_calls++;
-    if (ctx && token_calls > 1) { /* ctx set: renewals fail */
-        ably_error_set(err, 40170, 401, "no more tokens");
-        return -1;
-    }
-    char buf[32];
-    snprintf(buf, sizeof buf, "token-%d", token_calls);
-    *token = strdup(buf);
-    return 0;
-}
-
 static void token_error_while_connecting_renews_once(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
     mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "accessToken"), "token-1");
     mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
@@ -76,12 +56,11 @@ static void token_error_while_connecting_renews_once(void **state)
 static void token_renewal_failure_while_connecting_disconnects(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
-    t.o.auth_callback_ctx = &t; /* renewals fail */
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
+    tokens.fail_from = 2; /* renewals fail */
     mock_rt_start_connecting(&t);
     mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -385,11 +364,10 @@ static void disconnected_token_error_without_renewal_fails(void **state)
 static void disconnected_token_error_renews_and_resumes(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
     mock_rt_start_connected(&t, "c1", "k1");
     mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);

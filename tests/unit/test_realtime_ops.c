@@ -374,29 +374,13 @@ static void queue_messages_false_fails_on_disconnect(void **state)
 
 /* ---- in-band auth (RTN22, RTC8) ---- */
 
-static int token_calls;
-static int token_cb(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
-                    ably_token_request *tr, ably_error *err)
-{
-    (void)ctx;
-    (void)params;
-    (void)td;
-    (void)tr;
-    (void)err;
-    char buf[32];
-    snprintf(buf, sizeof buf, "token-%d", ++token_calls);
-    *token = strdup(buf);
-    return 0;
-}
-
 static void server_auth_request_sends_new_token(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
     mock_rt_start_connected(&t, "c1", "k1");
     mock_rt_send(&t, 0, "{\"action\":17}");
     const ably_protocol_message *auth = mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH);
@@ -428,11 +412,10 @@ static void on_authorized(void *ctx, const ably_token_details *td, const ably_er
 static void authorize_while_connected_completes_on_update(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
     mock_rt_start_connected(&t, "c1", "k1");
     authz_result r = {0};
     ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &r);
@@ -459,11 +442,10 @@ static void authorize_while_connected_completes_on_update(void **state)
 static void authorize_while_disconnected_connects(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
     mock_rt_start(&t, NULL);
     authz_result r = {0};
     ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &r);
