@@ -32,17 +32,26 @@ static ably_message original(void)
     return m;
 }
 
+/* Connects, applies `fn` to original() on channel "mut" with no operation or params, and
+ * returns the MESSAGE frame that went out (the result is reported into *r). */
+static const ably_protocol_message *mutate_original(chan_fx *f, mutate_fn fn, udr_rec *r)
+{
+    fx_init_connected(f);
+    ably_realtime_channel *ch = fx_channel(f, "mut", NULL);
+    ably_message m = original();
+    *r = (udr_rec){0};
+    fn(ch, &m, NULL, NULL, on_udr, r);
+    fx_pump(f);
+    const ably_protocol_message *pm = mock_ws_last_sent(f->t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
+    assert_non_null(pm);
+    return pm;
+}
+
 static void check_action(mutate_fn fn, ably_message_action action)
 {
     chan_fx f;
-    fx_init_connected(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
-    ably_message m = original();
-    udr_rec r = {0};
-    fn(ch, &m, NULL, NULL, on_udr, &r);
-    fx_pump(&f);
-    const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
-    assert_non_null(pm);
+    udr_rec r;
+    const ably_protocol_message *pm = mutate_original(&f, fn, &r);
     assert_string_equal(pm->channel, "mut");
     assert_int_equal(pm->messages_count, 1);
     assert_true(pm->messages[0].has_action);
@@ -127,14 +136,8 @@ static void ack_gives_version_serial(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init_connected(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
-    ably_message m = original();
-    udr_rec r = {0};
-    ably_realtime_channel_update_message(ch, &m, NULL, NULL, on_udr, &r);
-    fx_pump(&f);
-    const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
-    assert_non_null(pm);
+    udr_rec r;
+    const ably_protocol_message *pm = mutate_original(&f, ably_realtime_channel_update_message, &r);
     fx_ack(&f, pm->msg_serial, "[{\"serials\":[\"v-2\"]}]");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);
@@ -147,14 +150,8 @@ static void nack_gives_error(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init_connected(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
-    ably_message m = original();
-    udr_rec r = {0};
-    ably_realtime_channel_append_message(ch, &m, NULL, NULL, on_udr, &r);
-    fx_pump(&f);
-    const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
-    assert_non_null(pm);
+    udr_rec r;
+    const ably_protocol_message *pm = mutate_original(&f, ably_realtime_channel_append_message, &r);
     fx_nack(&f, pm->msg_serial, "{\"code\":93002,\"statusCode\":400,\"message\":\"not enabled\"}");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 93002);
