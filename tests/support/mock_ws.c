@@ -520,6 +520,90 @@ size_t mock_rt_connect(mock_rt *t, const char *id, const char *key)
     return i;
 }
 
+static int numbered_token(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
+                          ably_token_request *tr, ably_error *err)
+{
+    (void)params;
+    (void)td;
+    (void)tr;
+    mock_tokens *tokens = ctx;
+    tokens->calls++;
+    if (tokens->fail_from && tokens->calls >= tokens->fail_from) {
+        ably_error_set(err, 40171, 401, "token renewal failed");
+        return -1;
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, "token-%d", tokens->calls);
+    *token = strdup(buf);
+    return 0;
+}
+
+void mock_rt_use_tokens(mock_rt *t, mock_tokens *tokens)
+{
+    memset(tokens, 0, sizeof *tokens);
+    t->o.key = NULL;
+    t->o.auth_callback = numbered_token;
+    t->o.auth_callback_ctx = tokens;
+}
+
+void mock_rt_send(mock_rt *t, size_t i, const char *json)
+{
+    mock_ws_send(t->m, i, json);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_accept(mock_rt *t, size_t i, const char *connected_json)
+{
+    mock_ws_respond_success(t->m, i, connected_json);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_refuse(mock_rt *t, size_t i)
+{
+    mock_ws_respond_refused(t->m, i);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_server_closes(mock_rt *t, size_t i, const char *json)
+{
+    mock_ws_send_and_close(t->m, i, json);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_drop(mock_rt *t, size_t i)
+{
+    mock_ws_simulate_disconnect(t->m, i);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_refuse_with(mock_rt *t, size_t i, const char *json)
+{
+    mock_ws_respond_error(t->m, i, json);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_start_connecting(mock_rt *t)
+{
+    mock_rt_start(t, NULL);
+    ably_connection_connect(t->rt);
+    mock_ws_pump(t->m, t->rt);
+}
+
+void mock_rt_close(mock_rt *t)
+{
+    ably_connection_close(t->rt);
+    mock_ws_pump(t->m, t->rt);
+    mock_ws_send(t->m, mock_rt_last_attempt(t), "{\"action\":8}");
+    mock_ws_pump(t->m, t->rt);
+    assert_int_equal(ably_connection_get_state(t->rt), ABLY_CONN_CLOSED);
+}
+
+size_t mock_rt_start_connected(mock_rt *t, const char *id, const char *key)
+{
+    mock_rt_start(t, NULL);
+    return mock_rt_connect(t, id, key);
+}
+
 ably_connection_state mock_rt_state(mock_rt *t) { return ably_connection_get_state(t->rt); }
 
 int64_t mock_rt_error_code(mock_rt *t)

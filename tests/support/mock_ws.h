@@ -153,6 +153,32 @@ void mock_rt_free(mock_rt *t);
 /* connect(); answers the new attempt with CONNECTED(id, key, maxIdle 15000, ttl 120000);
  * asserts CONNECTED. Returns the attempt index. */
 size_t mock_rt_connect(mock_rt *t, const char *id, const char *key);
+/* An authCallback handing out "token-1", "token-2", ... (one per call); from call
+ * `fail_from` on (0: never) it fails with 40171 / 401. */
+typedef struct {
+    int calls;
+    int fail_from;
+} mock_tokens;
+/* Replaces the key of t->o with that callback (after mock_rt_init; zeroes *tokens, which
+ * must outlive the client). */
+void mock_rt_use_tokens(mock_rt *t, mock_tokens *tokens);
+
+/* Server actions on attempt i, each followed by a pump so that the client has reacted:
+ * send a frame; open the attempt (with CONNECTED when given); refuse it; send `json` and
+ * close; drop the transport; answer the attempt with an ERROR frame. */
+void mock_rt_send(mock_rt *t, size_t i, const char *json);
+void mock_rt_accept(mock_rt *t, size_t i, const char *connected_json);
+void mock_rt_refuse(mock_rt *t, size_t i);
+void mock_rt_server_closes(mock_rt *t, size_t i, const char *json);
+void mock_rt_drop(mock_rt *t, size_t i);
+void mock_rt_refuse_with(mock_rt *t, size_t i, const char *json);
+/* mock_rt_start(t, NULL), connect() and pump: the new attempt is left to the test (or
+ * to an on_attempt handler). */
+void mock_rt_start_connecting(mock_rt *t);
+/* close(); the server confirms with CLOSED on the latest attempt; asserts CLOSED. */
+void mock_rt_close(mock_rt *t);
+/* mock_rt_start(t, NULL), then mock_rt_connect. */
+size_t mock_rt_start_connected(mock_rt *t, const char *id, const char *key);
 ably_connection_state mock_rt_state(mock_rt *t);
 /* errorReason code, or 0 when there is none. */
 int64_t mock_rt_error_code(mock_rt *t);

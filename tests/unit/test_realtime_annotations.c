@@ -64,9 +64,7 @@ static void publish_sends_annotation_frame(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_annotation a = reaction("reaction:distinct.v1", "like");
     a.message_serial = "ignored"; /* the first argument wins (RSAN1c2) */
@@ -85,9 +83,7 @@ static void publish_sends_annotation_frame(void **state)
     assert_string_equal(a.message_serial, "ignored"); /* the caller's annotation is untouched */
     assert_false(a.has_action);
     assert_int_equal(r.calls, 0); /* RTAN1d: waits for the ACK */
-    char ack[128];
-    snprintf(ack, sizeof ack, "{\"action\":1,\"msgSerial\":%lld,\"count\":1}", (long long)pm->msg_serial);
-    fx_server(&f, ack);
+    fx_ack(&f, pm->msg_serial, NULL);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);
     fx_free(&f);
@@ -97,9 +93,7 @@ static void publish_nack_is_reported(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_annotation a = reaction("reaction:distinct.v1", "like");
     op_result r = {0};
@@ -107,12 +101,7 @@ static void publish_nack_is_reported(void **state)
     fx_pump(&f);
     const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION);
     assert_non_null(pm);
-    char nack[200];
-    snprintf(nack, sizeof nack,
-             "{\"action\":2,\"msgSerial\":%lld,\"count\":1,\"error\":{\"code\":40160,\"statusCode\":401,"
-             "\"message\":\"denied\"}}",
-             (long long)pm->msg_serial);
-    fx_server(&f, nack);
+    fx_nack(&f, pm->msg_serial, "{\"code\":40160,\"statusCode\":401,\"message\":\"denied\"}");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 40160);
     fx_free(&f);
@@ -122,9 +111,7 @@ static void publish_requires_type_and_serial(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_realtime_annotations *an = ably_realtime_channel_annotations(ch);
     ably_annotation untyped = reaction(NULL, "like");
@@ -148,9 +135,7 @@ static void publish_encodes_data(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_annotation a = reaction("t.v1", NULL);
     a.data = ably_data_borrow(ABLY_DATA_JSON, "{\"k\":1}", 7);
@@ -168,11 +153,8 @@ static void publish_fails_on_failed_channel(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "ann", NULL);
     fx_server(&f, "{\"action\":9,\"channel\":\"ann\",\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"x\"}}");
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
     ably_annotation a = reaction("t.v1", "n");
@@ -189,9 +171,7 @@ static void delete_sends_annotation_delete(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ann", NULL);
     ably_annotation a = reaction("reaction:distinct.v1", "like");
     ably_realtime_annotations_delete(ably_realtime_channel_annotations(ch), "s9", &a, NULL, NULL);
@@ -434,8 +414,7 @@ static void publish_follows_message_publish_state_rules(void **state)
     ably_realtime_annotations_publish(an, "msg-serial-1", &a, fx_on_result, &queued);
     fx_pump(&f);
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION), 0);
-    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ANNOTATION), 1);
     fx_server(&f, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
     assert_int_equal(queued.calls, 1);

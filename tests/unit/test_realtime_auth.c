@@ -24,6 +24,7 @@ typedef struct {
     ably_connection_state state_seen;
     size_t attempts_seen;
     char client_id_seen[64];
+    char auth_reply[256];    /* the server's answer to an AUTH frame (answer_auth_with) */
 } auth_script;
 
 static int scripted_auth(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
@@ -81,6 +82,29 @@ static void use_script(mock_rt *t, auth_script *s)
 
 static const char *connected(const char *id, const char *key) { return mock_ws_connected_json(id, key, 15000, 120000); }
 
+/* A client (not started) whose tokens come from the scripted authCallback *s. */
+static void scripted_client(mock_rt *t, auth_script *s)
+{
+    mock_rt_init(t);
+    use_script(t, s);
+}
+
+/* The authCallback fails from its call `from` on with this code and status. */
+static void fail_from(auth_script *s, int from, int code, int status)
+{
+    s->fail_from = from;
+    s->fail_code = code;
+    s->fail_status = status;
+}
+
+/* Starts the client and connects it as connection-id / connection-key. */
+static void start_connected(mock_rt *t)
+{
+    mock_rt_start(t, NULL);
+    mock_rt_connect(t, "connection-id", "connection-key");
+}
+
+
 /* Every attempt is answered with CONNECTED, except the ones listed as `hold` (opened
  * only, so the client stays CONNECTING). */
 typedef struct {
@@ -119,6 +143,15 @@ static reason_seen error_reason(mock_rt *t)
         }
     }
     ably_error_clear(&e);
+    return r;
+}
+
+/* Asserts the connection's errorReason code and status; returns it for more checks. */
+static reason_seen assert_reason(mock_rt *t, int64_t code, int64_t status)
+{
+    reason_seen r = error_reason(t);
+    assert_int_equal(r.code, code);
+    assert_int_equal(r.status, status);
     return r;
 }
 
@@ -163,17 +196,33 @@ static void on_authorized(void *ctx, const ably_token_details *td, const ably_er
     r->code = err ? err->code : 0;
 }
 
+/* RSA4c, RSA4d: connect() ends in `state` without opening a transport, with errorReason
+ * 80019 and `status`; returns that reason for more checks. */
+static reason_seen connect_fails_before_any_attempt(mock_rt *t, ably_connection_state state, int64_t status)
+{
+    mock_rt_start_connecting(t);
+    assert_int_equal(mock_rt_state(t), state);
+    assert_int_equal(mock_ws_attempt_count(t->m), 0);
+    return assert_reason(t, 80019, status);
+}
+
+/* Calls authorize() with default params into *a (zeroed first) and pumps. */
+static void authorize_and_pump(mock_rt *t, authz_result *a)
+{
+    *a = (authz_result){0};
+    ably_realtime_authorize(t->rt, NULL, NULL, on_authorized, a);
+    mock_ws_pump(t->m, t->rt);
+}
+
 /* ---- getting the token before connecting (connection_auth_test.md) ---- */
 
 static void token_obtained_before_the_websocket_opens(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    scripted_client(&t, &s);
+    start_connected(&t);
     assert_int_equal(s.calls, 1);
     assert_int_equal(s.attempts_seen, 0);              /* before any attempt */
     assert_int_equal(s.state_seen, ABLY_CONN_CONNECTING); /* RTN27b: obtaining a token is CONNECTING */
@@ -187,15 +236,10 @@ static void callback_error_prevents_the_connection_attempt(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    s.fail_from = 1;
-    s.fail_code = 40000;
-    s.fail_status = 400;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    scripted_client(&t, &s);
+    fail_from(&s, 1, 40000, 400);
+    mock_rt_start_connecting(&t);
     ably_connection_state st = mock_rt_state(&t);
     assert_true(st == ABLY_CONN_DISCONNECTED || st == ABLY_CONN_FAILED);
     assert_int_equal(mock_ws_attempt_count(t.m), 0);
@@ -208,12 +252,10 @@ static void callback_params_carry_the_client_id(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
+    scripted_client(&t, &s);
     t.o.client_id = "my-client-id";
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    start_connected(&t);
     assert_string_equal(s.client_id_seen, "my-client-id");
     mock_rt_free(&t);
 }
@@ -222,16 +264,10 @@ static void a_valid_token_is_reused_by_the_next_connection(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
-    ably_connection_close(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
+    scripted_client(&t, &s);
+    start_connected(&t);
+    mock_rt_close(&t);
     mock_rt_connect(&t, "connection-id", "connection-key");
     assert_int_equal(s.calls, 1);
     assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-1");
@@ -244,20 +280,10 @@ static void callback_error_while_connecting_disconnects_with_80019(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    s.fail_from = 1;
-    s.fail_code = 50000;
-    s.fail_status = 500;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
-    assert_int_equal(mock_ws_attempt_count(t.m), 0);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 80019);
-    assert_int_equal(r.status, 401);
+    scripted_client(&t, &s);
+    fail_from(&s, 1, 50000, 500);
+    reason_seen r = connect_fails_before_any_attempt(&t, ABLY_CONN_DISCONNECTED, 401);
     assert_int_equal(r.cause_code, 50000);
     const mock_ws_change *d = first_change_to(&t.rec, ABLY_CONN_DISCONNECTED);
     assert_non_null(d);
@@ -270,19 +296,11 @@ static void slow_callback_times_out_while_connecting(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
+    scripted_client(&t, &s);
     s.slow_ms = 11000; /* the token comes after realtimeRequestTimeout */
     t.o.realtime_request_timeout_ms = 10000;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
-    assert_int_equal(mock_ws_attempt_count(t.m), 0);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 80019);
-    assert_int_equal(r.status, 401);
+    connect_fails_before_any_attempt(&t, ABLY_CONN_DISCONNECTED, 401);
     mock_rt_free(&t);
 }
 
@@ -290,17 +308,12 @@ static void callback_error_while_connected_changes_nothing(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    s.fail_from = 2; /* the first token is fine, the renewal fails */
-    s.fail_code = 50000;
-    s.fail_status = 500;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    scripted_client(&t, &s);
+    fail_from(&s, 2, 50000, 500); /* the first token is fine, the renewal fails */
+    start_connected(&t);
     t.rec.count = 0;
-    mock_ws_send(t.m, 0, "{\"action\":17}"); /* RTN22: Ably asks for a new token */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":17}"); /* RTN22: Ably asks for a new token */
     assert_int_equal(s.calls, 2);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(t.rec.count, 0);
@@ -312,20 +325,10 @@ static void callback_403_while_connecting_fails(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    s.fail_from = 1;
-    s.fail_code = 40300;
-    s.fail_status = 403;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    assert_int_equal(mock_ws_attempt_count(t.m), 0);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 80019);
-    assert_int_equal(r.status, 403);
+    scripted_client(&t, &s);
+    fail_from(&s, 1, 40300, 403);
+    reason_seen r = connect_fails_before_any_attempt(&t, ABLY_CONN_FAILED, 403);
     assert_int_equal(r.cause_code, 40300);
     assert_int_equal(r.cause_status, 403);
     assert_int_equal(count_changes_to(&t.rec, ABLY_CONN_FAILED), 1);
@@ -343,20 +346,13 @@ static void callback_403_on_server_reauth_fails(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    s.fail_from = 2;
-    s.fail_code = 40300;
-    s.fail_status = 403;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
-    mock_ws_send(t.m, 0, "{\"action\":17}");
-    mock_ws_pump(t.m, t.rt);
+    scripted_client(&t, &s);
+    fail_from(&s, 2, 40300, 403);
+    start_connected(&t);
+    mock_rt_send(&t, 0, "{\"action\":17}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 80019);
-    assert_int_equal(r.status, 403);
+    reason_seen r = assert_reason(&t, 80019, 403);
     assert_int_equal(r.cause_code, 40300);
     assert_null(ably_connection_id(t.rt));
     mock_rt_free(&t);
@@ -366,23 +362,16 @@ static void callback_403_on_explicit_authorize_fails(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    s.fail_from = 2;
-    s.fail_code = 40300;
-    s.fail_status = 403;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    scripted_client(&t, &s);
+    fail_from(&s, 2, 40300, 403);
+    start_connected(&t);
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);
     assert_true(a.code != 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 80019);
-    assert_int_equal(r.status, 403);
+    assert_reason(&t, 80019, 403);
     mock_rt_free(&t);
 }
 
@@ -391,18 +380,10 @@ static void callback_giving_no_token_is_an_invalid_format(void **state)
     (void)state;
     for (int oversized = 0; oversized < 2; oversized++) {
         mock_rt t;
-        mock_rt_init(&t);
         auth_script s;
-        use_script(&t, &s);
+        scripted_client(&t, &s);
         s.mode = oversized ? GIVE_OVERSIZED : GIVE_NOTHING; /* > 128 KiB, or nothing usable */
-        mock_rt_start(&t, NULL);
-        ably_connection_connect(t.rt);
-        mock_ws_pump(t.m, t.rt);
-        assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
-        assert_int_equal(mock_ws_attempt_count(t.m), 0);
-        reason_seen r = error_reason(&t);
-        assert_int_equal(r.code, 80019);
-        assert_int_equal(r.status, 401);
+        connect_fails_before_any_attempt(&t, ABLY_CONN_DISCONNECTED, 401);
         mock_rt_free(&t);
     }
 }
@@ -411,21 +392,13 @@ static void failed_token_renewal_after_a_token_error_is_80019(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    s.fail_from = 2;
-    s.fail_code = 50000;
-    s.fail_status = 500;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    scripted_client(&t, &s);
+    fail_from(&s, 2, 50000, 500);
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 80019);
-    assert_int_equal(r.status, 401);
+    reason_seen r = assert_reason(&t, 80019, 401);
     assert_int_equal(r.cause_code, 50000);
     mock_rt_free(&t);
 }
@@ -439,22 +412,24 @@ static void answer_auth_with_connected(void *ctx, mock_ws *m, size_t attempt, co
         mock_ws_send(m, attempt, reply);
 }
 
+/* The server answers the next AUTH frames with CONNECTED(id, key). */
+static void answer_auth_with(mock_rt *t, auth_script *s, const char *id, const char *key)
+{
+    snprintf(s->auth_reply, sizeof s->auth_reply, "%s", connected(id, key));
+    mock_ws_on_message(t->m, answer_auth_with_connected, s->auth_reply);
+}
+
 static void authorize_when_connected_sends_auth(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    scripted_client(&t, &s);
+    start_connected(&t);
     t.rec.count = 0;
-    char reply[256];
-    snprintf(reply, sizeof reply, "%s", connected("connection-id", "connection-key-2"));
-    mock_ws_on_message(t.m, answer_auth_with_connected, reply);
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    answer_auth_with(&t, &s, "connection-id", "connection-key-2");
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(s.calls, 2);
     assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH), 1);
     const ably_protocol_message *auth = mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH);
@@ -478,20 +453,15 @@ static void reauth_with_ably_token_and_jwt(void **state)
     };
     for (size_t i = 0; i < 2; i++) {
         mock_rt t;
-        mock_rt_init(&t);
         auth_script s;
-        use_script(&t, &s);
+        scripted_client(&t, &s);
         s.mode = GIVE_STRING;
         s.fixed_token = tokens[i];
-        mock_rt_start(&t, NULL);
-        mock_rt_connect(&t, "connection-id", "connection-key");
+        start_connected(&t);
         assert_string_equal(mock_ws_query(t.m, 0, "accessToken"), tokens[i]);
-        char reply[256];
-        snprintf(reply, sizeof reply, "%s", connected("connection-id", "connection-key-2"));
-        mock_ws_on_message(t.m, answer_auth_with_connected, reply);
-        authz_result a = {0};
-        ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-        mock_ws_pump(t.m, t.rt);
+        answer_auth_with(&t, &s, "connection-id", "connection-key-2");
+        authz_result a;
+        authorize_and_pump(&t, &a);
         const ably_protocol_message *auth = mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH);
         assert_non_null(auth);
         assert_string_equal(auth->auth->access_token, tokens[i]);
@@ -523,21 +493,17 @@ static void successful_reauth_emits_update_only(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
+    scripted_client(&t, &s);
     mock_rt_start(&t, NULL);
     mock_rt_connect(&t, "connection-id-1", "connection-key-1");
     t.rec.count = 0;
     update_count u = {0};
     ably_connection_on(t.rt, ABLY_CONN_EVENT_UPDATE, count_update, &u);
     ably_connection_on(t.rt, ABLY_CONN_EVENT_CONNECTED, count_update, &u);
-    char reply[256];
-    snprintf(reply, sizeof reply, "%s", connected("connection-id-2", "connection-key-2"));
-    mock_ws_on_message(t.m, answer_auth_with_connected, reply);
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    answer_auth_with(&t, &s, "connection-id-2", "connection-key-2");
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);
     assert_int_equal(u.updates, 1);
     assert_int_equal(u.connected, 0);
@@ -573,8 +539,7 @@ static void capability_downgrade_fails_the_channel(void **state)
     mock_ws_on_message(f.t.m, downgrade_frames, NULL);
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "private-channel", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "private-channel", NULL);
     fx_changes rec;
     fx_record(ch, &rec);
     authz_result a = {0};
@@ -607,16 +572,13 @@ static void refused_reauth_fails_the_connection(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    scripted_client(&t, &s);
+    start_connected(&t);
     t.rec.count = 0;
     mock_ws_on_message(t.m, answer_auth_with_fatal_error, NULL);
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);
     assert_int_equal(a.code, 40012);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
@@ -629,18 +591,14 @@ static void authorize_completes_only_after_the_server_answers(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    scripted_client(&t, &s);
+    start_connected(&t);
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH));
     assert_int_equal(a.calls, 0);
-    mock_ws_send(t.m, 0, connected("connection-id", "connection-key-2"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, connected("connection-id", "connection-key-2"));
     assert_int_equal(a.calls, 1);
     assert_string_equal(a.token, "token-2");
     mock_rt_free(&t);
@@ -650,18 +608,14 @@ static void authorize_while_connecting_restarts_with_the_new_token(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
+    scripted_client(&t, &s);
     answer_plan plan = {.hold_attempt = 0};
     mock_ws_on_attempt(t.m, answer_attempt, &plan);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);
     assert_int_equal(a.code, 0);
     assert_string_equal(a.token, "token-2");
@@ -687,17 +641,13 @@ static void authorize_while_connecting_fails_when_the_connection_fails(void **st
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
+    scripted_client(&t, &s);
     mock_ws_on_attempt(t.m, fatal_error_then, NULL);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);
     assert_int_equal(a.code, 40101);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
@@ -708,16 +658,14 @@ static void authorize_from_initialized_connects(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
+    scripted_client(&t, &s);
     answer_plan plan = {.hold_attempt = -1};
     mock_ws_on_attempt(t.m, answer_attempt, &plan);
     mock_rt_start(&t, NULL);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_INITIALIZED);
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);
     assert_string_equal(a.token, "token-1");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
@@ -740,18 +688,14 @@ static void authorize_from_failed_connects(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
+    scripted_client(&t, &s);
     mock_ws_on_attempt(t.m, fatal_first_then_connected, NULL);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     t.rec.count = 0;
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);
     assert_string_equal(a.token, "token-2");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
@@ -765,23 +709,15 @@ static void authorize_from_closed_connects(void **state)
 {
     (void)state;
     mock_rt t;
-    mock_rt_init(&t);
     auth_script s;
-    use_script(&t, &s);
+    scripted_client(&t, &s);
     answer_plan plan = {.hold_attempt = -1, .numbered = true};
     mock_ws_on_attempt(t.m, answer_attempt, &plan);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    ably_connection_close(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
-    authz_result a = {0};
-    ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &a);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_close(&t);
+    authz_result a;
+    authorize_and_pump(&t, &a);
     assert_int_equal(a.calls, 1);
     assert_string_equal(a.token, "token-2");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
@@ -828,11 +764,8 @@ static void token_error_with_non_renewable_token_fails_without_retry(void **stat
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.token = "some-token";
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(error_reason(&t).code, 40171);
     mock_ws_advance(t.m, t.h, t.rt, 300000);
@@ -865,9 +798,7 @@ static void auth_url_failures_while_connecting(void **state)
         assert_non_null(strstr(mock_http_request(t.h, 0)->url, "auth.example.com"));
         assert_int_equal(mock_ws_attempt_count(t.m), 0);
         assert_int_equal(mock_rt_state(&t), cases[i].state);
-        reason_seen r = error_reason(&t);
-        assert_int_equal(r.code, cases[i].code);
-        assert_int_equal(r.status, cases[i].status);
+        reason_seen r = assert_reason(&t, cases[i].code, cases[i].status);
         assert_true(r.cause_code != 0 || r.cause_status != 0);
         mock_rt_free(&t);
     }

@@ -52,11 +52,8 @@ static void release_detaches_attached_channel(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "rel", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    fx_attached(&f, "rel", NULL);
     ably_realtime_channels_release(f.t.rt, "rel");
     fx_pump(&f);
     assert_false(ably_realtime_channels_exists(f.t.rt, "rel"));
@@ -70,11 +67,8 @@ static void get_with_reattaching_options_fails_when_attached(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "opts", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "opts", NULL);
     ably_realtime_channel_options o = {.modes = ABLY_CHANNEL_MODE_SUBSCRIBE};
     ably_realtime_channel *again = NULL;
     ably_error err = {0};
@@ -135,9 +129,7 @@ static void attach_fails_when_connection_cannot_attach(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_connection_close(f.t.rt);
     fx_pump(&f);
     fx_server(&f, "{\"action\":8}"); /* CLOSED */
@@ -166,8 +158,7 @@ static void attach_while_connecting_waits_for_connected(void **state)
     fx_pump(&f);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING); /* RTL4i */
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH), 0);
-    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("c", "k", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 0, mock_ws_connected_json("c", "k", 15000, 120000));
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH), 1); /* RTL3d */
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     assert_int_equal(r.calls, 1);
@@ -251,11 +242,8 @@ static void attach_from_failed_clears_error(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
     fx_server(&f, "{\"action\":9,\"channel\":\"ch\",\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"no\"}}");
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED); /* RTL14 */
     assert_int_equal(fx_channel_error(ch), 40160);
@@ -321,8 +309,7 @@ static void detach_timeout_returns_to_attached(void **state)
     f.t.o.realtime_request_timeout_ms = 100;
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
     op_result r = {0};
     ably_realtime_channel_detach(ch, fx_on_result, &r);
     fx_advance(&f, 150);
@@ -340,8 +327,7 @@ static void attached_while_detaching_sends_detach_again(void **state)
     f.auto_detach = false;
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
     ably_realtime_channel_detach(ch, NULL, NULL);
     fx_pump(&f);
     fx_server(&f, "{\"action\":11,\"channel\":\"ch\"}"); /* RTL5k */
@@ -391,13 +377,9 @@ static void detach_when_not_connected_is_immediate(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
-    mock_ws_simulate_disconnect(f.t.m, mock_rt_last_attempt(&f.t));
-    fx_pump(&f);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
+    mock_rt_drop(&f.t, mock_rt_last_attempt(&f.t));
     assert_int_not_equal(mock_rt_state(&f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED); /* RTL3e */
     op_result r = {0};
@@ -415,9 +397,7 @@ static void connection_failed_fails_channels(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *a = fx_channel(&f, "a", NULL);
     ably_realtime_channel *i = fx_channel(&f, "i", NULL);
     fx_attach(&f, a);
@@ -433,11 +413,8 @@ static void connection_closed_detaches_channels(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *a = fx_channel(&f, "a", NULL);
-    fx_attach(&f, a);
+    fx_init_connected(&f);
+    ably_realtime_channel *a = fx_attached(&f, "a", NULL);
     ably_connection_close(f.t.rt);
     fx_pump(&f);
     fx_server(&f, "{\"action\":8}");
@@ -472,13 +449,10 @@ static void suspended_then_reconnect_reattaches(void **state)
     mock_rt_start(&f.t, &cfg);
     ably_connection_connect(f.t.rt);
     fx_pump(&f);
-    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 3000));
-    fx_pump(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    mock_rt_accept(&f.t, 0, mock_ws_connected_json("c1", "k1", 15000, 3000));
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
     f.auto_attach = false;
-    mock_ws_simulate_disconnect(f.t.m, 0);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0);
     for (int i = 0; i < 20 && mock_rt_state(&f.t) != ABLY_CONN_SUSPENDED; i++) {
         size_t n = mock_ws_attempt_count(f.t.m);
         mock_ws_respond_refused(f.t.m, n - 1);
@@ -491,8 +465,7 @@ static void suspended_then_reconnect_reattaches(void **state)
     size_t before = mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH);
     ably_connection_connect(f.t.rt);
     fx_pump(&f);
-    mock_ws_respond_success(f.t.m, mock_ws_attempt_count(f.t.m) - 1, mock_ws_connected_json("c2", "k2", 15000, 3000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, mock_ws_attempt_count(f.t.m) - 1, mock_ws_connected_json("c2", "k2", 15000, 3000));
     assert_int_equal(probe.calls, 1);
     assert_int_equal(probe.seen, ABLY_CHANNEL_ATTACHING); /* RTL3d, RTL3d1 */
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH), before + 1);
@@ -509,15 +482,12 @@ static void resume_reattaches_attached_channels(void **state)
     f.attached_serial = "s-1";
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
     f.auto_attach = false;
-    mock_ws_simulate_disconnect(f.t.m, 0);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0);
     size_t n = mock_ws_attempt_count(f.t.m);
     assert_int_equal(n, 2);
-    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000)); /* resumed */
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000)); /* resumed */
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING); /* RTN15c6 + RTL3d */
     const ably_protocol_message *a = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH);
     assert_int_equal(mock_ws_sent_attempt(f.t.m, mock_ws_sent_count(f.t.m) - 1), 1);
@@ -537,8 +507,7 @@ static void server_detached_reattaches_then_suspends(void **state)
     f.t.o.channel_retry_timeout_ms = 500;
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
     fx_changes rec;
     fx_record(ch, &rec);
     f.auto_attach = false;
@@ -560,11 +529,8 @@ static void additional_attached_emits_update_unless_resumed(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
     fx_changes rec;
     fx_record(ch, &rec);
     fx_server(&f, "{\"action\":11,\"channel\":\"ch\",\"flags\":4}"); /* resumed: nothing */
@@ -583,9 +549,7 @@ static void once_and_off_listeners(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
     fx_changes once_rec = {0}, off_rec = {0};
     ably_realtime_channel_once(ch, ABLY_CHANNEL_EVENT_ATTACHED, fx_on_change, &once_rec);
@@ -608,11 +572,8 @@ static void set_options_with_new_modes_reattaches(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "ch", NULL);
     op_result r = {0};
     ably_realtime_channel_options o = {.modes = ABLY_CHANNEL_MODE_PUBLISH};
     ably_realtime_channel_set_options(ch, &o, fx_on_result, &r);
@@ -637,8 +598,7 @@ static void recovery_key_includes_channel_serials(void **state)
     f.attached_serial = "ser-9";
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "ch", NULL);
-    fx_attach(&f, ch);
+    fx_attached(&f, "ch", NULL);
     char *key = ably_connection_create_recovery_key(f.t.rt);
     assert_non_null(key);
     assert_non_null(strstr(key, "\"channelSerials\":{\"ch\":\"ser-9\"}")); /* RTN16g */

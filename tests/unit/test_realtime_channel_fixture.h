@@ -50,6 +50,14 @@ static inline void fx_start(chan_fx *f) { mock_rt_start(&f->t, NULL); }
 
 static inline void fx_connect(chan_fx *f) { mock_rt_connect(&f->t, "conn-1", "key-1"); }
 
+/* fx_init, fx_start and fx_connect: a connected client with the default stub. */
+static inline void fx_init_connected(chan_fx *f)
+{
+    fx_init(f);
+    fx_start(f);
+    fx_connect(f);
+}
+
 static inline void fx_free(chan_fx *f) { mock_rt_free(&f->t); }
 
 static inline void fx_pump(chan_fx *f) { mock_ws_pump(f->t.m, f->t.rt); }
@@ -121,6 +129,36 @@ static inline void fx_attach(chan_fx *f, ably_realtime_channel *ch)
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
+}
+
+/* The server ACKs (count 1) the frame with this msgSerial; `res` is the ACK's res array
+ * as JSON, or NULL for none. */
+static inline void fx_ack(chan_fx *f, int64_t msg_serial, const char *res)
+{
+    char frame[512];
+    if (res)
+        snprintf(frame, sizeof frame, "{\"action\":1,\"msgSerial\":%lld,\"count\":1,\"res\":%s}",
+                 (long long)msg_serial, res);
+    else
+        snprintf(frame, sizeof frame, "{\"action\":1,\"msgSerial\":%lld,\"count\":1}", (long long)msg_serial);
+    fx_server(f, frame);
+}
+
+/* The server NACKs (count 1) the frame with this msgSerial with the error object `error`. */
+static inline void fx_nack(chan_fx *f, int64_t msg_serial, const char *error)
+{
+    char frame[512];
+    snprintf(frame, sizeof frame, "{\"action\":2,\"msgSerial\":%lld,\"count\":1,\"error\":%s}",
+             (long long)msg_serial, error);
+    fx_server(f, frame);
+}
+
+/* fx_channel, then fx_attach. */
+static inline ably_realtime_channel *fx_attached(chan_fx *f, const char *name, const ably_realtime_channel_options *o)
+{
+    ably_realtime_channel *ch = fx_channel(f, name, o);
+    fx_attach(f, ch);
+    return ch;
 }
 
 static inline int64_t fx_channel_error(ably_realtime_channel *ch)

@@ -82,6 +82,25 @@ static void script_init(script *s)
     s->detach_reply = DETACHED_FRAME;
 }
 
+/* The replies to the first ATTACH frames, in order (NO_REPLY: silence); attach_default after. */
+#define SCRIPT_REPLIES(s, ...)                                                                                   \
+    script_replies((s), (const char *[]){__VA_ARGS__}, sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *))
+
+static void script_replies(script *s, const char **replies, size_t n)
+{
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++)
+        s->attach_replies[i] = replies[i];
+    s->attach_replies_count = n;
+}
+
+/* realtimeRequestTimeout and channelRetryTimeout, in ms. */
+static void script_timeouts(script *s, int64_t request_ms, int64_t channel_retry_ms)
+{
+    s->f.t.o.realtime_request_timeout_ms = request_ms;
+    s->f.t.o.channel_retry_timeout_ms = channel_retry_ms;
+}
+
 /* Creates the client; set options on s->f.t.o before. */
 static void script_start(script *s) { fx_start(&s->f); }
 
@@ -132,6 +151,33 @@ static void attach_ok(script *s, ably_realtime_channel *ch)
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
 }
 
+/* An attach that fails before this returns: its code. */
+static int64_t attach_fails(script *s, ably_realtime_channel *ch)
+{
+    op_result r;
+    attach_into(s, ch, &r);
+    assert_int_equal(r.calls, 1);
+    assert_true(r.code != 0);
+    return r.code;
+}
+
+/* Creates the client and channel `name`, then connects (options set on s->f.t.o before). */
+static ably_realtime_channel *connected_channel(script *s, const char *name)
+{
+    script_start(s);
+    ably_realtime_channel *ch = channel(s, name);
+    script_connect(s);
+    return ch;
+}
+
+/* connected_channel, then attaches it. */
+static ably_realtime_channel *attached_channel(script *s, const char *name)
+{
+    ably_realtime_channel *ch = connected_channel(s, name);
+    attach_ok(s, ch);
+    return ch;
+}
+
 /* ---- a recorder keeping every field of ChannelStateChange ---- */
 
 typedef struct {
@@ -177,6 +223,13 @@ static void record(ably_realtime_channel *ch, changes *r)
 {
     memset(r, 0, sizeof *r);
     assert_true(ably_realtime_channel_on(ch, ABLY_CHANNEL_EVENT_ANY, on_change, r) != 0);
+}
+
+/* The server drops the current transport; the client reacts. */
+static void drop_transport(script *s)
+{
+    mock_ws_simulate_disconnect(s->f.t.m, mock_rt_last_attempt(&s->f.t));
+    pump(s);
 }
 
 static const change *find_current(const changes *r, ably_channel_state s)
@@ -257,10 +310,7 @@ static void error_reason_set_by_channel_error(void **state)
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL24-error");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL24-error");
     assert_false(error_reason(ch).set);
     server(&s, "{\"action\":9,\"channel\":\"test-RTL24-error\",\"error\":{\"message\":\"Channel error occurred\","
                "\"code\":90001,\"statusCode\":500}}");
@@ -280,13 +330,8 @@ static void error_reason_set_by_rejected_attach(void **state)
     script_init(&s);
     s.attach_default = "{\"action\":13,\"channel\":\"%s\",\"error\":{\"message\":\"Permission denied\","
                        "\"code\":40160,\"statusCode\":401}}";
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL24-attach-fail");
-    script_connect(&s);
-    op_result r;
-    attach_into(&s, ch, &r);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0); /* the attach fails */
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL24-attach-fail");
+    attach_fails(&s, ch);
     reason e = error_reason(ch);
     assert_true(e.set);
     assert_int_equal(e.code, 40160);
@@ -299,16 +344,10 @@ static void error_reason_cleared_by_successful_attach(void **state)
     (void)state;
     script s;
     script_init(&s);
-    s.attach_replies[0] = "{\"action\":13,\"channel\":\"%s\",\"error\":{\"message\":\"Temporary error\","
-                          "\"code\":50000,\"statusCode\":500}}";
-    s.attach_replies_count = 1;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL24-clear-attach");
-    script_connect(&s);
-    op_result r;
-    attach_into(&s, ch, &r);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    SCRIPT_REPLIES(&s, "{\"action\":13,\"channel\":\"%s\",\"error\":{\"message\":\"Temporary error\","
+                       "\"code\":50000,\"statusCode\":500}}");
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL24-clear-attach");
+    attach_fails(&s, ch);
     assert_int_equal(error_reason(ch).code, 50000);
     attach_ok(&s, ch);
     assert_false(error_reason(ch).set);
@@ -320,10 +359,7 @@ static void error_reason_cleared_by_attach_stays_cleared_by_detach(void **state)
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL24-clear-detach");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL24-clear-detach");
     server(&s, "{\"action\":9,\"channel\":\"test-RTL24-clear-detach\",\"error\":{\"message\":\"Channel error\","
                "\"code\":90002,\"statusCode\":500}}");
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
@@ -522,12 +558,8 @@ static void error_reason_populated_when_failed(void **state)
     script_init(&s);
     s.attach_default = "{\"action\":9,\"channel\":\"%s\",\"error\":{\"code\":40160,\"statusCode\":401,"
                        "\"message\":\"Not authorized\"}}";
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-errorReason");
-    script_connect(&s);
-    op_result r;
-    attach_into(&s, ch, &r);
-    assert_true(r.code != 0);
+    ably_realtime_channel *ch = connected_channel(&s, "test-errorReason");
+    attach_fails(&s, ch);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
     reason e = error_reason(ch);
     assert_int_equal(e.code, 40160);
@@ -540,14 +572,9 @@ static void error_reason_cleared_by_attach_after_failure(void **state)
     (void)state;
     script s;
     script_init(&s);
-    s.attach_replies[0] = "{\"action\":9,\"channel\":\"%s\",\"error\":{\"code\":40160,\"message\":\"Denied\"}}";
-    s.attach_replies_count = 1;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-errorReason-clear");
-    script_connect(&s);
-    op_result r;
-    attach_into(&s, ch, &r);
-    assert_true(r.code != 0);
+    SCRIPT_REPLIES(&s, "{\"action\":9,\"channel\":\"%s\",\"error\":{\"code\":40160,\"message\":\"Denied\"}}");
+    ably_realtime_channel *ch = connected_channel(&s, "test-errorReason-clear");
+    attach_fails(&s, ch);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
     assert_true(error_reason(ch).set);
     attach_ok(&s, ch);
@@ -562,10 +589,7 @@ static void when_state_already_there_calls_with_null(void **state)
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL25a-immediate");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL25a-immediate");
     changes result = {0};
     assert_true(ably_realtime_channel_when_state(ch, ABLY_CHANNEL_ATTACHED, on_change, &result) != 0);
     pump(&s);
@@ -579,9 +603,7 @@ static void when_state_waits_for_the_state(void **state)
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL25b-deferred");
-    script_connect(&s);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL25b-deferred");
     changes result = {0};
     ably_realtime_channel_when_state(ch, ABLY_CHANNEL_ATTACHED, on_change, &result);
     pump(&s);
@@ -608,9 +630,7 @@ static void when_state_fires_once(void **state)
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL25b-once");
-    script_connect(&s);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL25b-once");
     once_count = 0;
     ably_realtime_channel_once(ch, ABLY_CHANNEL_EVENT_ATTACHED, count_once, NULL);
     changes result = {0};
@@ -632,10 +652,7 @@ static void when_state_for_a_past_state_waits(void **state)
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL25a-past");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL25a-past");
     changes result = {0};
     ably_realtime_channel_when_state(ch, ABLY_CHANNEL_ATTACHING, on_change, &result);
     pump(&s);
@@ -672,10 +689,7 @@ static void attach_serial_from_unsolicited_unresumed_attached(void **state)
     script s;
     script_init(&s);
     s.attach_default = "{\"action\":11,\"channel\":\"%s\",\"channelSerial\":\"initial-serial\"}";
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL15c-update");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL15c-update");
     assert_attach_serial(ch, "initial-serial");
     server(&s, "{\"action\":11,\"channel\":\"test-RTL15c-update\",\"channelSerial\":\"updated-serial\"}");
     assert_attach_serial(ch, "updated-serial");
@@ -688,10 +702,7 @@ static void attach_serial_kept_on_resumed_attached(void **state)
     script s;
     script_init(&s);
     s.attach_default = "{\"action\":11,\"channel\":\"%s\",\"channelSerial\":\"initial-serial\"}";
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL15c-resumed");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL15c-resumed");
     assert_attach_serial(ch, "initial-serial");
     server(&s, "{\"action\":11,\"channel\":\"test-RTL15c-resumed\",\"channelSerial\":\"resumed-serial\",\"flags\":4}");
     assert_channel_serial(ch, "resumed-serial"); /* RTL15b: the frame was handled */
@@ -742,10 +753,7 @@ static void channel_serial_kept_when_absent(void **state)
     script s;
     script_init(&s);
     s.attach_default = ATTACHED_SERIAL_001;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL15b-noupdate");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL15b-noupdate");
     server(&s, "{\"action\":15,\"channel\":\"test-RTL15b-noupdate\",\"messages\":[{\"name\":\"event\","
                "\"data\":\"data\"}]}");
     assert_channel_serial(ch, "serial-001");
@@ -758,10 +766,7 @@ static void channel_serial_ignores_other_actions(void **state)
     script s;
     script_init(&s);
     s.attach_default = ATTACHED_SERIAL_001;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL15b-irrelevant");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL15b-irrelevant");
     assert_channel_serial(ch, "serial-001");
     server(&s, "{\"action\":13,\"channel\":\"test-RTL15b-irrelevant\",\"channelSerial\":\"serial-should-not-apply\","
                "\"error\":{\"code\":90198,\"statusCode\":500,\"message\":\"Detached\"}}");
@@ -778,10 +783,7 @@ static void channel_serial_cleared_on_detached(void **state)
     script s;
     script_init(&s);
     s.attach_default = ATTACHED_SERIAL_001;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL15b2-detached");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL15b2-detached");
     assert_channel_serial(ch, "serial-001");
     assert_int_equal(detach_code(&s, ch), 0);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_DETACHED);
@@ -796,14 +798,10 @@ static void channel_serial_kept_on_suspended(void **state)
     (void)state;
     script s;
     script_init(&s);
-    s.attach_replies[0] = ATTACHED_SERIAL_001;
-    s.attach_replies_count = 1;
+    SCRIPT_REPLIES(&s, ATTACHED_SERIAL_001);
     s.attach_default = NO_REPLY;
     s.f.t.o.realtime_request_timeout_ms = 100;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL15b2-suspended");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL15b2-suspended");
     server(&s, "{\"action\":13,\"channel\":\"test-RTL15b2-suspended\",\"error\":{\"code\":90198,"
                "\"statusCode\":500,\"message\":\"Detached\"}}");
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
@@ -819,10 +817,7 @@ static void channel_serial_cleared_on_failed(void **state)
     script s;
     script_init(&s);
     s.attach_default = ATTACHED_SERIAL_001;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL15b2-failed");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL15b2-failed");
     assert_channel_serial(ch, "serial-001");
     server(&s, "{\"action\":9,\"channel\":\"test-RTL15b2-failed\",\"error\":{\"code\":40160,\"statusCode\":401,"
                "\"message\":\"Not permitted\"}}");
@@ -842,10 +837,7 @@ static void server_detached_on_attached_reattaches(void **state)
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL13a-attached");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL13a-attached");
     assert_int_equal(s.attaches, 1);
     changes rec;
     record(ch, &rec);
@@ -866,15 +858,9 @@ static void server_detached_on_suspended_reattaches(void **state)
     (void)state;
     script s;
     script_init(&s);
-    s.attach_replies[0] = ATTACHED_FRAME;
-    s.attach_replies[1] = NO_REPLY;
-    s.attach_replies_count = 2;
-    s.f.t.o.realtime_request_timeout_ms = 100;
-    s.f.t.o.channel_retry_timeout_ms = 60000;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL13a-suspended");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    SCRIPT_REPLIES(&s, ATTACHED_FRAME, NO_REPLY);
+    script_timeouts(&s, 100, 60000);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL13a-suspended");
     server(&s, SERVER_DETACHED("test-RTL13a-suspended", 90198, "Detach 1"));
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
     advance(&s, 150);
@@ -898,15 +884,9 @@ static void failed_reattach_suspends_then_retries(void **state)
     (void)state;
     script s;
     script_init(&s);
-    s.attach_replies[0] = ATTACHED_FRAME;
-    s.attach_replies[1] = NO_REPLY;
-    s.attach_replies_count = 2;
-    s.f.t.o.realtime_request_timeout_ms = 100;
-    s.f.t.o.channel_retry_timeout_ms = 200;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL13b");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    SCRIPT_REPLIES(&s, ATTACHED_FRAME, NO_REPLY);
+    script_timeouts(&s, 100, 200);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL13b");
     changes rec;
     record(ch, &rec);
     server(&s, SERVER_DETACHED("test-RTL13b", 90198, "Server detached"));
@@ -928,13 +908,9 @@ static void server_detached_while_attaching_suspends_at_once(void **state)
     (void)state;
     script s;
     script_init(&s);
-    s.attach_replies[0] = NO_REPLY;
-    s.attach_replies_count = 1;
-    s.f.t.o.realtime_request_timeout_ms = 500;
-    s.f.t.o.channel_retry_timeout_ms = 200;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL13b-attaching");
-    script_connect(&s);
+    SCRIPT_REPLIES(&s, NO_REPLY);
+    script_timeouts(&s, 500, 200);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL13b-attaching");
     ably_realtime_channel_attach(ch, NULL, NULL);
     pump(&s);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
@@ -958,16 +934,9 @@ static void repeated_failures_cycle(void **state)
     (void)state;
     script s;
     script_init(&s);
-    s.attach_replies[0] = ATTACHED_FRAME;
-    s.attach_replies[1] = NO_REPLY;
-    s.attach_replies[2] = NO_REPLY;
-    s.attach_replies_count = 3;
-    s.f.t.o.realtime_request_timeout_ms = 100;
-    s.f.t.o.channel_retry_timeout_ms = 200;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL13b-repeat");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    SCRIPT_REPLIES(&s, ATTACHED_FRAME, NO_REPLY, NO_REPLY);
+    script_timeouts(&s, 100, 200);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL13b-repeat");
     changes rec;
     record(ch, &rec);
     server(&s, SERVER_DETACHED("test-RTL13b-repeat", 90198, "Detach"));
@@ -992,22 +961,17 @@ static void retry_cancelled_when_disconnected(void **state)
     (void)state;
     script s;
     script_init(&s);
-    s.attach_replies[0] = ATTACHED_FRAME;
-    s.attach_replies_count = 1;
+    SCRIPT_REPLIES(&s, ATTACHED_FRAME);
     s.attach_default = NO_REPLY;
-    s.f.t.o.realtime_request_timeout_ms = 100;
-    s.f.t.o.channel_retry_timeout_ms = 200;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL13c");
-    script_connect(&s);
+    script_timeouts(&s, 100, 200);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL13c");
     s.refuse_connections = true; /* stay disconnected */
     attach_ok(&s, ch);
     server(&s, SERVER_DETACHED("test-RTL13c", 90198, "Detach"));
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
     advance(&s, 150);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_SUSPENDED);
-    mock_ws_simulate_disconnect(s.f.t.m, mock_rt_last_attempt(&s.f.t));
-    pump(&s);
+    drop_transport(&s);
     assert_int_not_equal(mock_rt_state(&s.f.t), ABLY_CONN_CONNECTED);
     int after_disconnect = s.attaches;
     advance(&s, 500);
@@ -1021,10 +985,7 @@ static void detached_while_detaching_completes_the_detach(void **state)
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL13-detaching");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL13-detaching");
     assert_int_equal(detach_code(&s, ch), 0);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_DETACHED);
     assert_int_equal(s.attaches, 1);
@@ -1040,9 +1001,7 @@ static void disconnected_leaves_channel_alone(void **state, bool attached)
     script_init(&s);
     if (!attached)
         s.attach_default = NO_REPLY;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL3e");
-    script_connect(&s);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL3e");
     s.refuse_connections = true;
     if (attached) {
         attach_ok(&s, ch);
@@ -1054,8 +1013,7 @@ static void disconnected_leaves_channel_alone(void **state, bool attached)
     changes rec;
     record(ch, &rec);
     size_t conn_before = s.f.t.rec.count;
-    mock_ws_simulate_disconnect(s.f.t.m, mock_rt_last_attempt(&s.f.t));
-    pump(&s);
+    drop_transport(&s);
     bool saw_disconnected = false;
     for (size_t i = conn_before; i < s.f.t.rec.count; i++)
         saw_disconnected |= s.f.t.rec.items[i].current == ABLY_CONN_DISCONNECTED;
@@ -1070,20 +1028,23 @@ static void disconnected_leaves_attaching_channel(void **state) { disconnected_l
 
 #define FATAL_ERROR "{\"action\":9,\"error\":{\"code\":40198,\"statusCode\":403,\"message\":\"Account disabled\"}}"
 
+/* The server sends FATAL_ERROR and closes: the connection is FAILED. */
+static void fail_connection(script *s)
+{
+    mock_ws_send_and_close(s->f.t.m, mock_rt_last_attempt(&s->f.t), FATAL_ERROR);
+    pump(s);
+    assert_int_equal(mock_rt_state(&s->f.t), ABLY_CONN_FAILED);
+}
+
 static void connection_failed_fails_attached_channel(void **state)
 {
     (void)state;
     script s;
     script_init(&s);
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL3a-attached");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL3a-attached");
     changes rec;
     record(ch, &rec);
-    mock_ws_send_and_close(s.f.t.m, mock_rt_last_attempt(&s.f.t), FATAL_ERROR);
-    pump(&s);
-    assert_int_equal(mock_rt_state(&s.f.t), ABLY_CONN_FAILED);
+    fail_connection(&s);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
     assert_int_equal(error_reason(ch).code, 40198);
     const change *c = find_current(&rec, ABLY_CHANNEL_FAILED);
@@ -1099,17 +1060,13 @@ static void connection_failed_fails_attaching_channel(void **state)
     script s;
     script_init(&s);
     s.attach_default = NO_REPLY;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL3a-attaching");
-    script_connect(&s);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL3a-attaching");
     op_result r;
     attach_into(&s, ch, &r);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
     changes rec;
     record(ch, &rec);
-    mock_ws_send_and_close(s.f.t.m, mock_rt_last_attempt(&s.f.t), FATAL_ERROR);
-    pump(&s);
-    assert_int_equal(mock_rt_state(&s.f.t), ABLY_CONN_FAILED);
+    fail_connection(&s);
     assert_int_equal(r.calls, 1); /* the pending attach fails */
     assert_true(r.code != 0);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
@@ -1136,9 +1093,7 @@ static void connection_failed_leaves_other_channels(void **state)
     changes init_rec, det_rec;
     record(init, &init_rec);
     record(det, &det_rec);
-    mock_ws_send_and_close(s.f.t.m, mock_rt_last_attempt(&s.f.t), FATAL_ERROR);
-    pump(&s);
-    assert_int_equal(mock_rt_state(&s.f.t), ABLY_CONN_FAILED);
+    fail_connection(&s);
     assert_int_equal(ably_realtime_channel_state(init), ABLY_CHANNEL_INITIALIZED);
     assert_int_equal(ably_realtime_channel_state(det), ABLY_CHANNEL_DETACHED);
     assert_int_equal(init_rec.count, 0);
@@ -1153,9 +1108,7 @@ static void connection_closed_detaches_channel(void **state, bool attached)
     script_init(&s);
     if (!attached)
         s.attach_default = NO_REPLY;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL3b");
-    script_connect(&s);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL3b");
     op_result r;
     attach_into(&s, ch, &r);
     assert_int_equal(ably_realtime_channel_state(ch), attached ? ABLY_CHANNEL_ATTACHED : ABLY_CHANNEL_ATTACHING);
@@ -1184,8 +1137,7 @@ static void connection_closed_detaches_attaching_channel(void **state)
 static void suspend_connection(script *s)
 {
     s->refuse_connections = true;
-    mock_ws_simulate_disconnect(s->f.t.m, mock_rt_last_attempt(&s->f.t));
-    pump(s);
+    drop_transport(s);
     for (int i = 0; i < 30 && mock_rt_state(&s->f.t) != ABLY_CONN_SUSPENDED; i++)
         advance(s, 5000);
     assert_int_equal(mock_rt_state(&s->f.t), ABLY_CONN_SUSPENDED);
@@ -1203,9 +1155,7 @@ static void connection_suspended_suspends_channel(void **state, bool attached)
     s.f.t.o.fallback_hosts_count = 0;
     s.f.t.o.fallback_hosts_set = true;
     s.f.t.o.disconnected_retry_timeout_ms = 1000;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL3c");
-    script_connect(&s);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL3c");
     ably_realtime_channel_attach(ch, NULL, NULL);
     pump(&s);
     assert_int_equal(ably_realtime_channel_state(ch), attached ? ABLY_CHANNEL_ATTACHED : ABLY_CHANNEL_ATTACHING);
@@ -1235,15 +1185,11 @@ static void reconnect_reattaches_with_channel_serial(void **state)
     script_init(&s);
     s.attach_default = ATTACHED_SERIAL_001;
     s.f.t.o.disconnected_retry_timeout_ms = 100;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL3d-attached");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL3d-attached");
     assert_int_equal(s.attaches, 1);
     changes rec;
     record(ch, &rec);
-    mock_ws_simulate_disconnect(s.f.t.m, mock_rt_last_attempt(&s.f.t));
-    pump(&s);
+    drop_transport(&s);
     assert_int_equal(mock_rt_state(&s.f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     assert_int_equal(s.attaches, 2);
@@ -1263,10 +1209,7 @@ static void reconnect_reattaches_suspended_channel(void **state)
     s.f.t.o.fallback_hosts_set = true;
     s.f.t.o.disconnected_retry_timeout_ms = 1000;
     s.f.t.o.suspended_retry_timeout_ms = 2000;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL3d-suspended");
-    script_connect(&s);
-    attach_ok(&s, ch);
+    ably_realtime_channel *ch = attached_channel(&s, "test-RTL3d-suspended");
     assert_int_equal(s.attaches, 1);
     suspend_connection(&s);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_SUSPENDED);
@@ -1299,8 +1242,7 @@ static void reconnect_leaves_initialized_and_detached_channels(void **state)
     changes init_rec, det_rec;
     record(init, &init_rec);
     record(det, &det_rec);
-    mock_ws_simulate_disconnect(s.f.t.m, mock_rt_last_attempt(&s.f.t));
-    pump(&s);
+    drop_transport(&s);
     assert_int_equal(mock_rt_state(&s.f.t), ABLY_CONN_CONNECTED);
     assert_true(mock_ws_attempt_count(s.f.t.m) >= 2); /* it did reconnect */
     assert_int_equal(ably_realtime_channel_state(init), ABLY_CHANNEL_INITIALIZED);
@@ -1324,8 +1266,7 @@ static void reconnect_reattaches_every_channel(void **state)
     attach_ok(&s, c1);
     attach_ok(&s, c2);
     int before = s.attaches;
-    mock_ws_simulate_disconnect(s.f.t.m, mock_rt_last_attempt(&s.f.t));
-    pump(&s);
+    drop_transport(&s);
     assert_int_equal(mock_rt_state(&s.f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(ably_realtime_channel_state(c1), ABLY_CHANNEL_ATTACHED);
     assert_int_equal(ably_realtime_channel_state(c2), ABLY_CHANNEL_ATTACHED);
@@ -1348,9 +1289,7 @@ static void detach_from_suspended_is_immediate(void **state)
     script_init(&s);
     s.attach_default = NO_REPLY;
     s.f.t.o.realtime_request_timeout_ms = 100;
-    script_start(&s);
-    ably_realtime_channel *ch = channel(&s, "test-RTL5j");
-    script_connect(&s);
+    ably_realtime_channel *ch = connected_channel(&s, "test-RTL5j");
     op_result a;
     attach_into(&s, ch, &a);
     advance(&s, 150);

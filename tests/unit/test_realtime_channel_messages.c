@@ -44,9 +44,7 @@ static void publish_is_acked_with_serial(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "pub", NULL);
     pub_result a = {0}, b = {0};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "hello", 5);
@@ -86,8 +84,7 @@ static void publish_queued_while_connecting(void **state)
     ably_connection_connect(f.t.rt);
     fx_pump(&f);
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
-    mock_ws_respond_success(f.t.m, 0, mock_ws_connected_json("c", "k", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 0, mock_ws_connected_json("c", "k", 15000, 120000));
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 1);
     fx_server(&f, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
     assert_int_equal(a.calls, 1);
@@ -125,9 +122,7 @@ static void publish_encrypts_with_channel_cipher(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_cipher_params cp;
     ably_error err = {0};
     uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
@@ -152,9 +147,7 @@ static void subscribe_attaches_and_delivers_by_name(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "sub", NULL);
     msg_rec all = {0}, greet = {0}, gone = {0};
     op_result att = {0};
@@ -194,9 +187,7 @@ static void messages_need_an_attached_channel(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel_options o = {.no_attach_on_subscribe = true};
     ably_realtime_channel *ch = fx_channel(&f, "sub", &o);
     msg_rec r = {0};

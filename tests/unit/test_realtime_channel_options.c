@@ -177,11 +177,8 @@ static void get_fails_when_params_would_reattach_an_attached_channel(void **stat
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "test-RTS3c1", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "test-RTS3c1", NULL);
     ably_string_map params = {0};
     ably_string_map_set(&params, "rewind", "1");
     ably_realtime_channel_options o = {.params = &params};
@@ -248,11 +245,8 @@ static void set_options_with_params_reattaches_an_attached_channel(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "test-RTL16a", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "test-RTL16a", NULL);
     fx_changes rec;
     fx_record(ch, &rec);
     ably_string_map params = {0};

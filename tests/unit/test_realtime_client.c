@@ -155,8 +155,7 @@ static void client_id_confirmed_by_connected(void **state)
     assert_null(ably_auth_get_client_id(ably_realtime_auth(t.rt))); /* RSA12b */
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_success(t.m, 0, connected_with_client_id("confirmed-id"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected_with_client_id("confirmed-id"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     char *cid = ably_realtime_client_id(t.rt);
     assert_string_equal(cid, "confirmed-id");
@@ -164,8 +163,7 @@ static void client_id_confirmed_by_connected(void **state)
     cid = ably_auth_get_client_id(ably_realtime_auth(t.rt));
     assert_string_equal(cid, "confirmed-id");
     free(cid);
-    mock_ws_send(t.m, 0, connected_with_client_id("*")); /* RSA7b4 via connectionDetails */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, connected_with_client_id("*")); /* RSA7b4 via connectionDetails */
     cid = ably_realtime_client_id(t.rt);
     assert_string_equal(cid, "*");
     free(cid);
@@ -221,8 +219,7 @@ static void auto_connect_option(void **state)
     mock_rt_init(&t);
     start_auto(&t); /* default true: connecting at once */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 
@@ -236,8 +233,7 @@ static void auto_connect_option(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_ws_event_count(t.m, MOCK_WS_CONNECTION_ATTEMPT), 1);
     mock_rt_free(&t);
@@ -253,14 +249,11 @@ static void recover_option(void **state)
                   "\"channelSerials\":{\"channel1\":\"serial1\"}}";
     start_auto(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "recover"), "previous-connection-key");
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 2); /* RTN15a: straight back */
-    mock_ws_respond_success(t.m, 1, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_null(mock_ws_query(t.m, 1, "recover")); /* RTN16k: only the first attempt */
     mock_rt_free(&t);
@@ -324,8 +317,7 @@ static void shared_options_on_the_connection(void **state)
         const mock_ws_attempt *a = mock_ws_get_attempt(t.m, 0);
         assert_int_equal(a->tls, tls != 0);
         assert_true(strncmp(a->url, tls ? "wss://" : "ws://", tls ? 6 : 5) == 0);
-        mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
         mock_rt_free(&t);
     }
@@ -356,16 +348,14 @@ static void client_connect_and_close(void **state)
     ably_realtime_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
 
     ably_realtime_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
     assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE), 1);
-    mock_ws_send(t.m, 0, "{\"action\":8}"); /* CLOSED */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}"); /* CLOSED */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     static const ably_connection_event seq[] = {ABLY_CONN_EVENT_CONNECTING, ABLY_CONN_EVENT_CONNECTED,
                                                 ABLY_CONN_EVENT_CLOSING, ABLY_CONN_EVENT_CLOSED};
@@ -576,8 +566,7 @@ static void detach_uses_configured_request_timeout(void **state)
     fx_init(&f);
     f.t.o.realtime_request_timeout_ms = 500;
     connect_with_attach_server(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "test-RTC7-detach", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "test-RTC7-detach", NULL);
     f.auto_detach = false;
     op_result r = {0};
     ably_realtime_channel_detach(ch, fx_on_result, &r);
@@ -620,13 +609,10 @@ static void disconnected_retry_uses_configured_timeout(void **state)
     t.o.fallback_hosts_set = true; /* fallbackHosts: [] */
     mock_http_set_handler(t.h, connectivity_yes, NULL);
     mock_ws_on_attempt(t.m, first_succeeds_then_refused, NULL);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
-    mock_ws_simulate_disconnect(t.m, 0); /* RTN15a: one immediate retry, refused */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0); /* RTN15a: one immediate retry, refused */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     size_t after_immediate = mock_ws_attempt_count(t.m);
     assert_int_equal(after_immediate, 2);
@@ -694,11 +680,9 @@ static void removing_all_listeners_keeps_the_library_working(void **state)
     assert_int_equal(removed, 0);
     /* the connection still recovers from a transport loss by itself */
     size_t a = mock_rt_last_attempt(&f.t);
-    mock_ws_simulate_disconnect(f.t.m, a);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, a);
     assert_int_equal(mock_ws_attempt_count(f.t.m), a + 2);
-    mock_ws_respond_success(f.t.m, a + 1, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, a + 1, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_rt_state(&f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     fx_free(&f);

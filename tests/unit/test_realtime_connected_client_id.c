@@ -51,9 +51,7 @@ static void configured_client_id_is_kept(void **state)
     t.o.key = NULL;
     t.o.auth_callback = jwt_cb;
     t.o.client_id = "client-a";
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_success(t.m, 0,
                             "{\"action\":4,\"connectionId\":\"c1\",\"connectionDetails\":{\"connectionKey\":\"k1\","
                             "\"clientId\":\"client-a\",\"maxIdleInterval\":15000,\"connectionStateTtl\":120000}}");

@@ -20,8 +20,7 @@ static void auto_connect_true_connects_immediately(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_true(mock_ws_changes_contain(&t.rec, connect_seq, 2));
     mock_rt_free(&t);
@@ -50,9 +49,7 @@ static void connect_url_carries_the_standard_params(void **state)
     t.o.use_binary_protocol = false;
     t.o.echo_messages = false;
     t.o.client_id = "me";
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     const mock_ws_attempt *a = mock_ws_get_attempt(t.m, 0);
     assert_true(a->tls);
     assert_int_equal(a->port, 443);
@@ -78,8 +75,7 @@ static void binary_protocol_and_echo_defaults(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1"); /* msgpack frames both ways */
+    mock_rt_start_connected(&t, "c1", "k1"); /* msgpack frames both ways */
     assert_string_equal(mock_ws_query(t.m, 0, "format"), "msgpack");
     assert_string_equal(mock_ws_query(t.m, 0, "echo"), "true");
     assert_true(mock_ws_get_attempt(t.m, 0)->binary);
@@ -95,9 +91,7 @@ static void transport_params_are_sent_and_win(void **state)
     ably_string_map_set(&tp, "heartbeats", "false");
     ably_string_map_set(&tp, "custom", "a b");
     t.o.transport_params = &tp;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "heartbeats"), "false");
     assert_string_equal(mock_ws_query(t.m, 0, "custom"), "a b");
     ably_string_map_clear(&tp);
@@ -111,9 +105,7 @@ static void heartbeats_param_follows_ping_frame_visibility(void **state)
         mock_rt t;
         mock_rt_init(&t);
         mock_ws_set_observes_pings(t.m, observes != 0);
-        mock_rt_start(&t, NULL);
-        ably_connection_connect(t.rt);
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_start_connecting(&t);
         assert_string_equal(mock_ws_query(t.m, 0, "heartbeats"), observes ? "false" : "true");
         mock_rt_free(&t);
     }
@@ -127,9 +119,7 @@ static void token_auth_sends_access_token_and_plain_ws(void **state)
     t.o.key = NULL;
     t.o.token = "test-token";
     t.o.tls = false;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     const mock_ws_attempt *a = mock_ws_get_attempt(t.m, 0);
     assert_false(a->tls);
     assert_int_equal(a->port, 80);
@@ -144,8 +134,7 @@ static void state_changes_carry_previous_current_event(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     assert_int_equal(t.rec.count, 2);
     assert_int_equal(t.rec.items[0].previous, ABLY_CONN_INITIALIZED);
     assert_int_equal(t.rec.items[0].current, ABLY_CONN_CONNECTING);
@@ -169,8 +158,7 @@ static void id_and_key_set_on_connect_and_cleared_on_close(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_null(ably_connection_id(t.rt)); /* CONNECTING */
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     char *id = ably_connection_id(t.rt), *key = ably_connection_key(t.rt);
     assert_string_equal(id, "conn-1");
     assert_string_equal(key, "key-1");
@@ -181,8 +169,7 @@ static void id_and_key_set_on_connect_and_cleared_on_close(void **state)
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
     assert_null(ably_connection_id(t.rt));
     assert_null(ably_connection_key(t.rt));
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     assert_null(ably_connection_id(t.rt));
     assert_null(ably_connection_key(t.rt));
@@ -194,13 +181,8 @@ static void each_connection_gets_its_own_id_and_key(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-1", "key-1");
-    ably_connection_close(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
+    mock_rt_start_connected(&t, "conn-1", "key-1");
+    mock_rt_close(&t);
     mock_rt_connect(&t, "conn-2", "key-2");
     char *id = ably_connection_id(t.rt), *key = ably_connection_key(t.rt);
     assert_string_equal(id, "conn-2");
@@ -216,14 +198,12 @@ static void close_sends_close_and_waits_for_closed(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE));
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     static const ably_connection_event seq[] = {ABLY_CONN_EVENT_CONNECTED, ABLY_CONN_EVENT_CLOSING,
                                                 ABLY_CONN_EVENT_CLOSED};
@@ -238,8 +218,7 @@ static void close_times_out_without_closed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 3000;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_advance(t.m, t.h, t.rt, 2999);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
@@ -253,12 +232,10 @@ static void transport_loss_while_closing_means_closed(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     mock_rt_free(&t);
@@ -269,11 +246,8 @@ static void close_while_disconnected_is_immediate(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
@@ -288,19 +262,15 @@ static void close_while_connecting_closes_after_connected(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE));
     assert_null(ably_connection_id(t.rt)); /* RTN8d, RTN9d: still CLOSING */
     assert_null(ably_connection_key(t.rt));
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     for (size_t i = 0; i < t.rec.count; i++)
         assert_int_not_equal(t.rec.items[i].event, ABLY_CONN_EVENT_CONNECTED);
@@ -312,8 +282,7 @@ static void connect_while_connected_is_a_no_op(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
@@ -326,8 +295,7 @@ static void connected_while_connected_emits_update_only(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     mock_ws_send(t.m, 0,
                  "{\"action\":4,\"connectionId\":\"c1\",\"connectionDetails\":{\"connectionKey\":\"k2\","
                  "\"maxIdleInterval\":20000},\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"x\"}}");
@@ -351,8 +319,7 @@ static void connect_while_closing_uses_a_new_transport(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
@@ -361,8 +328,7 @@ static void connect_while_closing_uses_a_new_transport(void **state)
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_true(mock_ws_get_attempt(t.m, 0)->client_closed);
     mock_ws_send(t.m, 0, "{\"action\":8}"); /* a late CLOSED on the old transport is ignored */
-    mock_ws_respond_success(t.m, 1, mock_ws_connected_json("c2", "k2", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, mock_ws_connected_json("c2", "k2", 15000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 }
@@ -373,11 +339,8 @@ static void connect_while_disconnected_skips_the_wait(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.fallback_hosts_set = true;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
@@ -422,8 +385,7 @@ static void when_state_fires_now_or_once_later(void **state)
     assert_int_equal(calls_null, 1);
     ably_connection_close(t.rt); /* a later CONNECTED does not fire it again */
     mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     mock_rt_connect(&t, "c2", "k2");
     assert_int_equal(calls_a, 2);
     mock_rt_free(&t);
@@ -449,8 +411,7 @@ static void on_once_off_semantics(void **state)
     assert_int_equal(calls_a, 2);
     assert_int_equal(calls_b, 1);
     ably_connection_off_event(t.rt, ABLY_CONN_EVENT_CLOSED);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     assert_int_equal(calls_b, 1);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     size_t recorded = t.rec.count;
@@ -491,8 +452,7 @@ static void listener_added_during_emit_waits_for_next_event(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(r.added_calls, 0); /* not for the CONNECTING that added it */
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 15000, 120000));
     assert_int_equal(r.added_calls, 1);
     mock_rt_free(&t);
 }
@@ -503,14 +463,11 @@ static void unknown_actions_and_fields_are_ignored(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_success(t.m, 0,
                             "{\"action\":4,\"connectionId\":\"c1\",\"futureField\":{\"x\":1},"
                             "\"connectionDetails\":{\"connectionKey\":\"k1\",\"newThing\":true}}");
-    mock_ws_send(t.m, 0, "{\"action\":99,\"whatever\":\"x\"}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":99,\"whatever\":\"x\"}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(t.rec.count, 2);
     mock_rt_free(&t);

@@ -65,8 +65,7 @@ static void connected_while_connected_is_an_update(void **state)
     mock_rt_connect(&t, "connection-id-1", "connection-key-1");
     assert_int_equal(conn.count, 1);
     assert_int_equal(upd.count, 0);
-    mock_ws_send(t.m, 0, mock_ws_connected_json("connection-id-1", "connection-key-1", 20000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, mock_ws_connected_json("connection-id-1", "connection-key-1", 20000, 120000));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(conn.count, 1);
     assert_int_equal(upd.count, 1);
@@ -107,9 +106,7 @@ static void update_overrides_the_connection_details(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 1000;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     mock_ws_respond_success(t.m, 0,
                             "{\"action\":4,\"connectionId\":\"connection-id-1\",\"connectionDetails\":{\"connectionKey\":"
                             "\"connection-key-1\",\"maxIdleInterval\":10000,\"connectionStateTtl\":60000,"
@@ -148,8 +145,7 @@ static void repeated_connected_gives_updates_only(void **state)
     for (int s = 0; s < 8; s++)
         before += states[s].count;
     for (int i = 0; i < 3; i++) {
-        mock_ws_send(t.m, 0, connected("connection-id-1", "connection-key-1"));
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_send(&t, 0, connected("connection-id-1", "connection-key-1"));
     }
     int after = 0;
     for (int s = 0; s < 8; s++)
@@ -171,8 +167,7 @@ static void when_state_now_calls_with_no_change(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    mock_rt_start_connected(&t, "connection-id", "connection-key");
     seen_events s = {0};
     ably_connection_when_state(t.rt, ABLY_CONN_CONNECTED, record, &s);
     mock_ws_pump(t.m, t.rt);
@@ -210,11 +205,9 @@ static void when_state_fires_once(void **state)
     ably_connection_when_state(t.rt, ABLY_CONN_CONNECTED, record, &s);
     mock_rt_connect(&t, "connection-id", "connection-key");
     assert_int_equal(s.count, 1);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     mock_ws_advance(t.m, t.h, t.rt, 150);
-    mock_ws_respond_success(t.m, mock_rt_last_attempt(&t), connected("connection-id", "connection-key"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, mock_rt_last_attempt(&t), connected("connection-id", "connection-key"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_int_equal(s.count, 1);
@@ -243,8 +236,7 @@ static void when_state_ignores_a_past_state(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    mock_rt_start_connected(&t, "connection-id", "connection-key");
     seen_events s = {0};
     ably_connection_when_state(t.rt, ABLY_CONN_CONNECTING, record, &s);
     mock_ws_pump(t.m, t.rt);
@@ -340,14 +332,12 @@ static void server_auth_request_gets_a_new_token(void **state)
     mock_rt_init(&t);
     token_counter c;
     use_counter(&t, &c, "token-");
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    mock_rt_start_connected(&t, "connection-id", "connection-key");
     t.rec.count = 0;
     auth_answer a = {0};
     snprintf(a.reply, sizeof a.reply, "%s", connected("connection-id", "connection-key-2"));
     mock_ws_on_message(t.m, answer_auth, &a);
-    mock_ws_send(t.m, 0, "{\"action\":17}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":17}");
     assert_int_equal(c.calls, 2);
     assert_int_equal(a.auth_frames, 1);
     assert_string_equal(a.token, "token-2");
@@ -370,11 +360,9 @@ static void connection_stays_connected_during_reauth(void **state)
     auth_answer a = {0};
     snprintf(a.reply, sizeof a.reply, "%s", connected("conn-1", "key-1-updated"));
     mock_ws_on_message(t.m, answer_auth, &a);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-1", "key-1");
+    mock_rt_start_connected(&t, "conn-1", "key-1");
     t.rec.count = 0;
-    mock_ws_send(t.m, 0, "{\"action\":17}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":17}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(t.rec.count, 1);
     assert_int_equal(t.rec.items[0].event, ABLY_CONN_EVENT_UPDATE);
@@ -390,11 +378,9 @@ static void forced_disconnect_with_token_error_is_seen(void **state)
     mock_rt_init(&t);
     token_counter c;
     use_counter(&t, &c, "recovery-token-");
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-1", "key-1");
+    mock_rt_start_connected(&t, "conn-1", "key-1");
     t.rec.count = 0;
-    mock_ws_send(t.m, 0, "{\"action\":6,\"error\":{\"message\":\"Token expired\",\"code\":40142,\"statusCode\":401}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":6,\"error\":{\"message\":\"Token expired\",\"code\":40142,\"statusCode\":401}}");
     const mock_ws_change *d = NULL;
     for (size_t i = 0; i < t.rec.count && !d; i++)
         if (t.rec.items[i].current == ABLY_CONN_DISCONNECTED)
@@ -426,18 +412,26 @@ static void on_message(void *ctx, const ably_message *m)
     g->count++;
 }
 
+/* A JSON client, connected, with channel `name` attached by a subscribe that records into *got. */
+static ably_realtime_channel *json_subscribed_channel(chan_fx *f, const char *name, got_messages *got)
+{
+    fx_init(f);
+    f->t.o.use_binary_protocol = false;
+    fx_start(f);
+    fx_connect(f);
+    ably_realtime_channel *ch = fx_channel(f, name, NULL);
+    *got = (got_messages){0};
+    ably_realtime_channel_subscribe(ch, NULL, on_message, got, NULL, NULL);
+    fx_pump(f);
+    return ch;
+}
+
 static void unknown_frame_fields_are_ignored(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    f.t.o.use_binary_protocol = false;
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "test-RTF1-extra-attrs", NULL);
-    got_messages got = {0};
-    ably_realtime_channel_subscribe(ch, NULL, on_message, &got, NULL, NULL);
-    fx_pump(&f);
+    got_messages got;
+    ably_realtime_channel *ch = json_subscribed_channel(&f, "test-RTF1-extra-attrs", &got);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     fx_server(&f, "{\"action\":15,\"channel\":\"test-RTF1-extra-attrs\",\"messages\":[{\"name\":\"test-event\","
                   "\"data\":\"hello\",\"serial\":\"msg-serial-1\"}],\"unknownField1\":\"some-future-value\","
@@ -457,11 +451,9 @@ static void unknown_action_is_ignored(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-id", "connection-key");
+    mock_rt_start_connected(&t, "connection-id", "connection-key");
     mock_ws_send(t.m, 0, "{\"action\":254,\"channel\":\"test-RTF1-unknown-action\",\"unknownPayload\":\"future-feature-data\"}");
-    mock_ws_send(t.m, 0, "{\"action\":0}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":0}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     static const ably_connection_event seq[] = {ABLY_CONN_EVENT_CONNECTING, ABLY_CONN_EVENT_CONNECTED};
     assert_true(mock_ws_changes_contain(&t.rec, seq, 2));
@@ -476,14 +468,8 @@ static void unknown_message_fields_are_ignored(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    f.t.o.use_binary_protocol = false;
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "test-RSF1-extra-attrs", NULL);
-    got_messages got = {0};
-    ably_realtime_channel_subscribe(ch, NULL, on_message, &got, NULL, NULL);
-    fx_pump(&f);
+    got_messages got;
+    ably_realtime_channel *ch = json_subscribed_channel(&f, "test-RSF1-extra-attrs", &got);
     fx_server(&f, "{\"action\":15,\"channel\":\"test-RSF1-extra-attrs\",\"messages\":["
                   "{\"name\":\"event-1\",\"data\":\"payload-1\",\"serial\":\"serial-1\",\"futureField\":\"future-value\","
                   "\"futureNumber\":99,\"futureObject\":{\"nested\":true}},"

@@ -71,6 +71,13 @@ static void connect_and_pump(mock_rt *t)
     mock_ws_pump(t->m, t->rt);
 }
 
+/* start_with_plan, then connect(): the plan answers the first attempt. */
+static void connect_with_plan(mock_rt *t, server_plan *p)
+{
+    start_with_plan(t, p);
+    connect_and_pump(t);
+}
+
 static void assert_id_key(mock_rt *t, const char *id, const char *key)
 {
     char *i = ably_connection_id(t->rt), *k = ably_connection_key(t->rt);
@@ -104,41 +111,17 @@ static reason_seen error_reason(mock_rt *t)
     return r;
 }
 
+/* Asserts the connection's errorReason code and status. */
+static void assert_reason(mock_rt *t, int64_t code, int64_t status)
+{
+    reason_seen r = error_reason(t);
+    assert_int_equal(r.code, code);
+    assert_int_equal(r.status, status);
+}
+
 static bool states_in_order(const mock_rt *t, const ably_connection_state *seq, size_t n)
 {
     return mock_ws_changes_contain(&t->rec, (const ably_connection_event *)seq, n);
-}
-
-/* A token per call of the authCallback: "token-<n>"; from call `fail_from` on it fails. */
-typedef struct {
-    int calls;
-    int fail_from;
-} token_source;
-
-static int numbered_tokens(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
-                           ably_token_request *tr, ably_error *err)
-{
-    (void)params;
-    (void)td;
-    (void)tr;
-    token_source *s = ctx;
-    s->calls++;
-    if (s->fail_from && s->calls >= s->fail_from) {
-        ably_error_set(err, 40171, 401, "Token renewal failed");
-        return -1;
-    }
-    char buf[32];
-    snprintf(buf, sizeof buf, "token-%d", s->calls);
-    *token = strdup(buf);
-    return 0;
-}
-
-static void use_tokens(mock_rt *t, token_source *s)
-{
-    memset(s, 0, sizeof *s);
-    t->o.key = NULL;
-    t->o.auth_callback = numbered_tokens;
-    t->o.auth_callback_ctx = s;
 }
 
 /* ---- RTN15: failures once CONNECTED (connection_failures_test.md) ---- */
@@ -151,15 +134,11 @@ static void token_error_without_means_to_renew_fails(void **state)
     t.o.key = NULL;
     t.o.token = "some_token_string";
     server_plan p = {{connected_frame(0, "connection-id", "connection-key")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 40142);
-    assert_int_equal(r.status, 401);
+    assert_reason(&t, 40142, 401);
     mock_rt_free(&t);
 }
 
@@ -168,16 +147,14 @@ static void token_error_renews_and_resumes(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    token_source s;
-    use_tokens(&t, &s);
+    mock_tokens s;
+    mock_rt_use_tokens(&t, &s);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1-renewed")},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     size_t before = t.rec.count;
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt); /* no time passes: the reconnect is immediate */
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}"); /* no time passes: the reconnect is immediate */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(s.calls, 2);
     assert_int_equal(p.attempts, 2);
@@ -200,15 +177,13 @@ static void failed_renewal_after_token_error_disconnects(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    token_source s;
-    use_tokens(&t, &s);
+    mock_tokens s;
+    mock_rt_use_tokens(&t, &s);
     s.fail_from = 2;
     server_plan p = {{connected_frame(0, "connection-1", "key-1")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     t.rec.count = 0;
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     static const ably_connection_state seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_DISCONNECTED};
     assert_true(states_in_order(&t, seq, 2));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -223,11 +198,9 @@ static void non_token_disconnected_resumes_at_once(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1")}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     t.rec.count = 0;
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":503,\"message\":\"Service unavailable\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":503,\"message\":\"Service unavailable\"}}");
     static const ably_connection_state seq[] = {ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
     assert_true(states_in_order(&t, seq, 2));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
@@ -243,14 +216,10 @@ static void connection_error_fails_the_connection(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-id", "connection-key")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}");
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    mock_rt_server_closes(&t, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    reason_seen r = error_reason(&t);
-    assert_int_equal(r.code, 50000);
-    assert_int_equal(r.status, 500);
+    assert_reason(&t, 50000, 500);
     mock_rt_free(&t);
 }
 
@@ -260,11 +229,9 @@ static void unexpected_transport_loss_resumes(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1")}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     t.rec.count = 0;
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     static const ably_connection_state seq[] = {ABLY_CONN_DISCONNECTED, ABLY_CONN_CONNECTING, ABLY_CONN_CONNECTED};
     assert_true(states_in_order(&t, seq, 3));
     assert_id_key(&t, "connection-1", "key-1");
@@ -279,11 +246,9 @@ static void resume_keeps_the_id_and_takes_the_new_key(void **state)
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"), connected_frame(1, "connection-1", "key-1-updated")},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_id_key(&t, "connection-1", "key-1");
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "connection-1", "key-1-updated");
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "key-1");
@@ -302,10 +267,8 @@ static void failed_resume_is_a_new_connection_with_a_reason(void **state)
                       "\"message\":\"Unable to recover connection\"},\"connectionDetails\":{\"connectionKey\":\"key-2\","
                       "\"maxIdleInterval\":15000,\"connectionStateTtl\":120000}}"},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "connection-2", "key-2");
     assert_int_equal(error_reason(&t).code, 80008);
@@ -320,16 +283,14 @@ static void token_error_on_resume_renews_and_retries(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    token_source s;
-    use_tokens(&t, &s);
+    mock_tokens s;
+    mock_rt_use_tokens(&t, &s);
     server_plan p = {{connected_frame(0, "connection-1", "key-1"),
                       "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}",
                       connected_frame(2, "connection-2", "key-2")},
                      3, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(s.calls, 2);
     assert_int_equal(p.attempts, 3);
@@ -347,10 +308,8 @@ static void fatal_error_on_resume_fails(void **state)
     server_plan p = {{connected_frame(0, "connection-1", "key-1"),
                       "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal server error\"}}"},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(error_reason(&t).code, 50000);
     mock_ws_advance(t.m, t.h, t.rt, 300000);
@@ -391,17 +350,13 @@ static void messages_flow_again_after_a_forced_disconnection(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "resumed-channel", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "resumed-channel", NULL);
     got_messages got = {0};
     ably_realtime_channel_subscribe(ch, NULL, on_message, &got, NULL, NULL);
     fx_server(&f, "{\"action\":15,\"channel\":\"resumed-channel\",\"id\":\"m1:0\",\"messages\":[{\"data\":\"before\"}]}");
     assert_int_equal(got.count, 1);
-    mock_ws_simulate_disconnect(f.t.m, 0); /* forcibly disconnected */
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0); /* forcibly disconnected */
     assert_int_equal(mock_ws_attempt_count(f.t.m), 2);
     assert_string_equal(mock_ws_query(f.t.m, 1, "resume"), "key-1");
     published pub = {0};
@@ -409,8 +364,7 @@ static void messages_flow_again_after_a_forced_disconnection(void **state)
     ably_realtime_channel_publish(ch, "e", &d, on_published, &pub); /* queued while CONNECTING */
     fx_pump(&f);
     assert_int_equal(mock_ws_count_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
-    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
     assert_int_equal(mock_rt_state(&f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     /* the queued message goes out on the resumed transport and is acknowledged */
@@ -441,8 +395,7 @@ static void id_and_key_unset_until_connected(void **state)
     connect_and_pump(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     assert_id_key(&t, NULL, NULL);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("conn-id-1", "conn-key-1", 15000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("conn-id-1", "conn-key-1", 15000, 120000));
     assert_id_key(&t, "conn-id-1", "conn-key-1");
     mock_rt_free(&t);
 }
@@ -498,14 +451,9 @@ static void id_and_key_null_when_closed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{connected_frame(0, "conn-id-1", "conn-key-1")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_id_key(&t, "conn-id-1", "conn-key-1");
-    ably_connection_close(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
+    mock_rt_close(&t);
     assert_id_key(&t, NULL, NULL);
     mock_rt_free(&t);
 }
@@ -516,8 +464,7 @@ static void id_and_key_null_when_failed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{"!{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,\"message\":\"Fatal error\"}}"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_id_key(&t, NULL, NULL);
     mock_rt_free(&t);
@@ -532,8 +479,7 @@ static void id_and_key_null_when_suspended_before_connecting(void **state)
     t.o.suspended_retry_timeout_ms = 100;
     t.o.fallback_hosts_set = true; /* fallbackHosts: [] */
     server_plan p = {{"refuse"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     mock_ws_advance(t.m, t.h, t.rt, 121000);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -601,8 +547,7 @@ static void recovery_key_null_when_inactive(void **state)
         mock_ws_pump(t.m, t.rt);
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSING);
         assert_null(ably_connection_create_recovery_key(t.rt));
-        mock_ws_send(t.m, 0, "{\"action\":8}");
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_send(&t, 0, "{\"action\":8}");
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
         assert_null(ably_connection_create_recovery_key(t.rt));
         mock_rt_free(&t);
@@ -611,10 +556,8 @@ static void recovery_key_null_when_inactive(void **state)
         mock_rt t;
         mock_rt_init(&t);
         server_plan p = {{connected_frame(0, "conn-f", "key-f")}, 1, 0};
-        start_with_plan(&t, &p);
-        connect_and_pump(&t);
-        mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Fatal error\"}}");
-        mock_ws_pump(t.m, t.rt);
+        connect_with_plan(&t, &p);
+        mock_rt_server_closes(&t, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Fatal error\"}}");
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
         assert_null(ably_connection_create_recovery_key(t.rt));
         mock_rt_free(&t);
@@ -625,10 +568,8 @@ static void recovery_key_null_when_inactive(void **state)
         t.o.disconnected_retry_timeout_ms = 500;
         t.o.fallback_hosts_set = true;
         server_plan p = {{connected_frame(0, "conn-s", "key-s"), "refuse"}, 2, 0};
-        start_with_plan(&t, &p);
-        connect_and_pump(&t);
-        mock_ws_simulate_disconnect(t.m, 0);
-        mock_ws_pump(t.m, t.rt);
+        connect_with_plan(&t, &p);
+        mock_rt_drop(&t, 0);
         for (int i = 0; i < 200 && mock_rt_state(&t) != ABLY_CONN_SUSPENDED; i++)
             mock_ws_advance(t.m, t.h, t.rt, 1500);
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -646,12 +587,10 @@ static void recover_param_on_the_first_connection_only(void **state)
     server_plan p = {{connected_frame(0, "recovered-conn-id", "new-key-after-recovery"),
                       connected_frame(1, "recovered-conn-id", "resumed-key")},
                      2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "recovered-conn-id", "new-key-after-recovery"); /* RTN16d */
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_string_equal(mock_ws_query(t.m, 0, "recover"), "recovered-key-xyz");
     assert_null(mock_ws_query(t.m, 0, "resume"));
@@ -669,8 +608,7 @@ static void recover_sets_the_first_msg_serial(void **state)
     f.attached_serial = "ch-serial-updated";
     fx_start(&f);
     mock_rt_connect(&f.t, "recovered-conn", "new-key");
-    ably_realtime_channel *ch = fx_channel(&f, "test-channel", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "test-channel", NULL);
     published pub = {0};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "data", 4);
     ably_realtime_channel_publish(ch, "event", &d, on_published, &pub);
@@ -707,8 +645,7 @@ static void malformed_recovery_key_is_logged_and_ignored(void **state)
     t.o.log_handler_ctx = &log;
     t.o.log_level = ABLY_LOG_ERROR;
     server_plan p = {{connected_frame(0, "fresh-conn", "fresh-key")}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_id_key(&t, "fresh-conn", "fresh-key");
     assert_null(mock_ws_query(t.m, 0, "recover"));
@@ -802,8 +739,7 @@ static void error_reason_on_unrenewable_token_error(void **state)
     t.o.key = NULL;
     t.o.token = "expired_token";
     server_plan p = {{"!{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(error_reason(&t).code, 40171);
     mock_rt_free(&t);
@@ -816,8 +752,7 @@ static void error_reason_cleared_on_connected(void **state)
     mock_rt_init(&t);
     t.o.disconnected_retry_timeout_ms = 100;
     server_plan p = {{"refuse", connected_frame(0, "connection-id", "connection-key")}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     assert_true(error_reason(&t).code != 0);
     mock_ws_advance(t.m, t.h, t.rt, 150);
@@ -832,8 +767,7 @@ static void error_reason_from_a_connection_error(void **state)
     mock_rt t;
     mock_rt_init(&t);
     server_plan p = {{"!{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal server error\"}}"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     reason_seen r = error_reason(&t);
     assert_int_equal(r.code, 50000);
@@ -979,8 +913,7 @@ static void any_frame_resets_the_idle_timer(void **state)
         if (pings)
             idle_keep_alive(&x);
         else
-            mock_ws_send(x.t.m, 0, "{\"action\":1,\"msgSerial\":0}");
-        mock_ws_pump(x.t.m, x.t.rt);
+            mock_rt_send(&x.t, 0, "{\"action\":1,\"msgSerial\":0}");
         idle_advance(&x, 1500);
         assert_int_equal(mock_rt_state(&x.t), ABLY_CONN_CONNECTED);
         mock_ws_send(x.t.m, 0,
@@ -1037,8 +970,7 @@ static void network_loss_while_connected_disconnects_and_reconnects(void **state
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
     server_plan p = {{"=15000"}, 1, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(p.attempts, 1);
     ably_realtime_network_changed(t.rt, false);
     mock_ws_pump(t.m, t.rt);
@@ -1061,8 +993,7 @@ static void network_loss_while_connecting_disconnects(void **state)
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
     server_plan p = {{"hold", "=15000"}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     ably_realtime_network_changed(t.rt, false);
     mock_ws_pump(t.m, t.rt);
@@ -1084,10 +1015,8 @@ static void network_back_while_disconnected_connects_now(void **state)
     t.o.disconnected_retry_timeout_ms = 30000;
     t.o.fallback_hosts_set = true;
     server_plan p = {{"=15000", "refuse", "=15000"}, 3, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    connect_with_plan(&t, &p);
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     int before = p.attempts;
     ably_realtime_network_changed(t.rt, true);
@@ -1107,8 +1036,7 @@ static void network_back_while_connecting_restarts_the_attempt(void **state)
     mock_rt_init(&t);
     t.o.use_binary_protocol = false;
     server_plan p = {{"hold", "=15000"}, 2, 0};
-    start_with_plan(&t, &p);
-    connect_and_pump(&t);
+    connect_with_plan(&t, &p);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     assert_int_equal(p.attempts, 1);
     ably_realtime_network_changed(t.rt, true);
@@ -1143,8 +1071,7 @@ static void unresolvable_primary_moves_to_a_fallback(void **state)
     mock_ws_respond_dns_error(t.m, 0);
     mock_ws_pump(t.m, t.rt);
     assert_true(mock_ws_attempt_count(t.m) >= 2);
-    mock_ws_respond_success(t.m, 1, connected_frame(0, "connection-id", "connection-key"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected_frame(0, "connection-id", "connection-key"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_non_null(strstr(mock_ws_get_attempt(t.m, 0)->host, "realtime.ably"));
     assert_non_null(strstr(mock_ws_get_attempt(t.m, 1)->host, "fallback"));
@@ -1206,8 +1133,7 @@ static void connection_states_mean_what_the_spec_says(void **state)
     mock_ws_advance(t.m, t.h, t.rt, 20000); /* that attempt times out, the next one connects */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     /* RTN27c: DISCONNECTED waits disconnectedRetryTimeout, then resumes */
-    mock_ws_simulate_disconnect(t.m, 1);
-    mock_ws_pump(t.m, t.rt); /* the immediate reconnect is refused */
+    mock_rt_drop(&t, 1); /* the immediate reconnect is refused */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     size_t attempts = mock_ws_attempt_count(t.m);
     mock_ws_advance(t.m, t.h, t.rt, 1500); /* backoff x jitter: at least 0.8 x 2000 after one retry */
@@ -1223,8 +1149,7 @@ static void connection_states_mean_what_the_spec_says(void **state)
     assert_non_null(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_CLOSE));
     assert_false(mock_ws_get_attempt(t.m, attempts)->client_closed);
     /* RTN27g: CLOSED has no active transport */
-    mock_ws_send(t.m, attempts, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, attempts, "{\"action\":8}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
     assert_true(mock_ws_get_attempt(t.m, attempts)->closed);
     /* RTN27h: FAILED stays until connect() */
@@ -1274,11 +1199,8 @@ static void acks_and_nacks_settle_each_message(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "acks", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "acks", NULL);
     published r[3] = {{0}};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
     for (int i = 0; i < 3; i++)
@@ -1321,8 +1243,7 @@ static void failed_recovery_is_handled_like_a_failed_resume(void **state)
         fx_pump(&f);
         assert_int_equal(mock_rt_state(&f.t), ABLY_CONN_CONNECTED);
         assert_int_equal(error_reason(&f.t).code, 80008);
-        ably_realtime_channel *ch = fx_channel(&f, "c", NULL);
-        fx_attach(&f, ch);
+        ably_realtime_channel *ch = fx_attached(&f, "c", NULL);
         published pub = {0};
         ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
         ably_realtime_channel_publish(ch, "e", &d, on_published, &pub);
@@ -1335,8 +1256,7 @@ static void failed_recovery_is_handled_like_a_failed_resume(void **state)
         mock_rt_init(&t);
         t.o.recover = key;
         server_plan p = {{"!{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"Internal error\"}}"}, 1, 0};
-        start_with_plan(&t, &p);
-        connect_and_pump(&t);
+        connect_with_plan(&t, &p);
         assert_string_equal(mock_ws_query(t.m, 0, "recover"), "old-key");
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
         assert_int_equal(error_reason(&t).code, 50000);
@@ -1345,14 +1265,13 @@ static void failed_recovery_is_handled_like_a_failed_resume(void **state)
     { /* RTN15c5: a token error renews the token and tries again */
         mock_rt t;
         mock_rt_init(&t);
-        token_source s;
-        use_tokens(&t, &s);
+        mock_tokens s;
+        mock_rt_use_tokens(&t, &s);
         t.o.recover = key;
         server_plan p = {{"!{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}",
                           connected_frame(0, "old-conn", "new-key")},
                          2, 0};
-        start_with_plan(&t, &p);
-        connect_and_pump(&t);
+        connect_with_plan(&t, &p);
         assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
         assert_int_equal(s.calls, 2);
         assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-2");
@@ -1367,23 +1286,18 @@ static void lost_transport_resends_what_was_in_flight(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "inflight", NULL);
-    fx_attach(&f, ch);
+    fx_init_connected(&f);
+    ably_realtime_channel *ch = fx_attached(&f, "inflight", NULL);
     published sent = {0}, later = {0};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "x", 1);
     ably_realtime_channel_publish(ch, "first", &d, on_published, &sent); /* in flight, no ACK yet */
     fx_pump(&f);
     f.auto_attach = false;
-    mock_ws_simulate_disconnect(f.t.m, 0);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0);
     ably_realtime_channel_publish(ch, "second", &d, on_published, &later); /* queued meanwhile */
     fx_pump(&f);
     size_t before = mock_ws_sent_count(f.t.m);
-    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
     /* RTN19a, RTN19a1: the in-flight message goes out again first, with its serial
      * (a resume, RTN19a2), then the queued one */
     const ably_protocol_message *a = NULL, *b = NULL;
@@ -1427,11 +1341,9 @@ static void lost_transport_resends_pending_attach_and_detach(void **state)
     fx_pump(&f);
     assert_int_equal(ably_realtime_channel_state(attaching), ABLY_CHANNEL_ATTACHING);
     assert_int_equal(ably_realtime_channel_state(detaching), ABLY_CHANNEL_DETACHING);
-    mock_ws_simulate_disconnect(f.t.m, 0);
-    fx_pump(&f);
+    mock_rt_drop(&f.t, 0);
     size_t before = mock_ws_sent_count(f.t.m);
-    mock_ws_respond_success(f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    fx_pump(&f);
+    mock_rt_accept(&f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
     bool attach_again = false, detach_again = false;
     for (size_t i = before; i < mock_ws_sent_count(f.t.m); i++) {
         const ably_protocol_message *pm = mock_ws_sent(f.t.m, i);

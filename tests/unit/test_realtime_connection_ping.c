@@ -29,6 +29,38 @@ static void on_ping(void *ctx, int64_t rtt_ms, const ably_error *err)
         snprintf(r->message, sizeof r->message, "%s", err->message ? err->message : "");
 }
 
+/* Pings into *r (zeroed first) and pumps. */
+static void ping_now(mock_rt *t, ping_result *r)
+{
+    *r = (ping_result){0};
+    ably_connection_ping(t->rt, on_ping, r);
+    mock_ws_pump(t->m, t->rt);
+}
+
+static void assert_ping_ok(const ping_result *r)
+{
+    assert_int_equal(r->calls, 1);
+    assert_int_equal(r->code, 0);
+}
+
+static void assert_ping_failed(const ping_result *r)
+{
+    assert_int_equal(r->calls, 1);
+    assert_true(r->code != 0);
+}
+
+/* RTN13b: in the connection's current state ping() fails at once. */
+static void assert_ping_fails_now(mock_rt *t)
+{
+    ping_result r;
+    ping_now(t, &r);
+    assert_ping_failed(&r);
+}
+
+static size_t heartbeats_sent(mock_rt *t) { return mock_ws_count_sent(t->m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT); }
+
+#define FATAL_ERROR "{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,\"message\":\"Fatal error\"}}"
+
 static bool mentions_timeout(const char *s)
 {
     char lower[128];
@@ -70,13 +102,11 @@ static void ping_sends_heartbeat_and_reports_the_round_trip(void **state)
     echo_mode mode = ECHO;
     mock_rt t;
     connected_with_echo(&t, &mode);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.code, 0);
+    ping_result r;
+    ping_now(&t, &r);
+    assert_ping_ok(&r);
     assert_true(r.rtt >= 0);
-    assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT), 1);
+    assert_int_equal(heartbeats_sent(&t), 1);
     mock_rt_free(&t);
 }
 
@@ -87,11 +117,9 @@ static void only_the_matching_id_answers(void **state)
     for (size_t i = 0; i < 2; i++) {
         mock_rt t;
         connected_with_echo(&t, &modes[i]);
-        ping_result r = {0};
-        ably_connection_ping(t.rt, on_ping, &r);
-        mock_ws_pump(t.m, t.rt);
-        assert_int_equal(r.calls, 1); /* resolved once, by the matching answer */
-        assert_int_equal(r.code, 0);
+        ping_result r;
+        ping_now(&t, &r);
+        assert_ping_ok(&r); /* resolved once, by the matching answer */
         const ably_protocol_message *hb = mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT);
         assert_non_null(hb->id);
         assert_true(strlen(hb->id) > 0);
@@ -113,7 +141,7 @@ static void concurrent_pings_have_their_own_ids(void **state)
     assert_int_equal(b.calls, 1);
     assert_int_equal(a.code, 0);
     assert_int_equal(b.code, 0);
-    assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT), 2);
+    assert_int_equal(heartbeats_sent(&t), 2);
     assert_string_not_equal(mock_ws_sent(t.m, 0)->id, mock_ws_sent(t.m, 1)->id);
     mock_rt_free(&t);
 }
@@ -124,13 +152,11 @@ static void ping_without_answer_times_out(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 2000;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-id-1", "conn-key-1");
+    mock_rt_start_connected(&t, "conn-id-1", "conn-key-1");
     ping_result r = {0};
     ably_connection_ping(t.rt, on_ping, &r);
     mock_ws_advance(t.m, t.h, t.rt, 2100);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    assert_ping_failed(&r);
     assert_true(mentions_timeout(r.message));
     mock_rt_free(&t);
 }
@@ -142,11 +168,7 @@ static void ping_fails_when_initialized(void **state)
     mock_rt_init(&t);
     mock_rt_start(&t, NULL);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_INITIALIZED);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    assert_ping_fails_now(&t);
     mock_rt_free(&t);
 }
 
@@ -176,11 +198,7 @@ static void ping_fails_when_suspended(void **state)
     suspended_client(&t);
     mock_ws_advance(t.m, t.h, t.rt, 121000);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    assert_ping_fails_now(&t);
     mock_rt_free(&t);
 }
 
@@ -189,18 +207,9 @@ static void ping_fails_when_closed(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "conn-id-1", "conn-key-1");
-    ably_connection_close(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_rt_state(&t), ABLY_CONN_CLOSED);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    mock_rt_start_connected(&t, "conn-id-1", "conn-key-1");
+    mock_rt_close(&t);
+    assert_ping_fails_now(&t);
     mock_rt_free(&t);
 }
 
@@ -209,17 +218,10 @@ static void ping_fails_when_failed(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,\"message\":\"Fatal error\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse_with(&t, 0, FATAL_ERROR);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    assert_ping_fails_now(&t);
     mock_rt_free(&t);
 }
 
@@ -230,22 +232,18 @@ static void ping_while_connecting_waits_for_connected(void **state)
     mock_rt t;
     mock_rt_init(&t);
     mock_ws_on_message(t.m, echo_heartbeat, &mode);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
-    assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT), 0);
+    ping_result r;
+    ping_now(&t, &r);
+    assert_int_equal(heartbeats_sent(&t), 0);
     mock_ws_advance(t.m, t.h, t.rt, 100);
     mock_ws_respond_success(t.m, 0, connected("conn-id-1", "conn-key-1"));
     mock_ws_advance(t.m, t.h, t.rt, 100);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.code, 0);
+    assert_ping_ok(&r);
     assert_true(r.rtt >= 0);
-    assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT), 1);
+    assert_int_equal(heartbeats_sent(&t), 1);
     mock_rt_free(&t);
 }
 
@@ -270,22 +268,17 @@ static void ping_while_disconnected_waits_for_connected(void **state)
     t.o.fallback_hosts_set = true;
     mock_ws_on_message(t.m, echo_heartbeat, &mode);
     mock_ws_on_attempt(t.m, connect_refuse_connect, NULL);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    mock_ws_simulate_disconnect(t.m, 0); /* closed from the server */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0); /* closed from the server */
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
+    ping_result r;
+    ping_now(&t, &r);
     assert_int_equal(r.calls, 0);
     mock_ws_advance(t.m, t.h, t.rt, 600);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.code, 0);
-    assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT), 1);
+    assert_ping_ok(&r);
+    assert_int_equal(heartbeats_sent(&t), 1);
     mock_rt_free(&t);
 }
 
@@ -294,18 +287,14 @@ static void deferred_ping_fails_when_the_connection_fails(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    ping_result r;
+    ping_now(&t, &r);
     mock_ws_advance(t.m, t.h, t.rt, 100);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,\"message\":\"Fatal error\"}}");
+    mock_ws_respond_error(t.m, 0, FATAL_ERROR);
     mock_ws_advance(t.m, t.h, t.rt, 100);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    assert_ping_failed(&r);
     mock_rt_free(&t);
 }
 
@@ -314,14 +303,12 @@ static void deferred_ping_fails_when_suspended(void **state)
     (void)state;
     mock_rt t;
     suspended_client(&t);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r); /* DISCONNECTED: deferred */
-    mock_ws_pump(t.m, t.rt);
+    ping_result r;
+    ping_now(&t, &r); /* DISCONNECTED: deferred */
     assert_int_equal(r.calls, 0);
     mock_ws_advance(t.m, t.h, t.rt, 121000);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    assert_ping_failed(&r);
     mock_rt_free(&t);
 }
 
@@ -331,22 +318,17 @@ static void deferred_ping_times_out_from_connected(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 2000;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    ping_result r = {0};
-    ably_connection_ping(t.rt, on_ping, &r);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    ping_result r;
+    ping_now(&t, &r);
     mock_ws_advance(t.m, t.h, t.rt, 100);
-    mock_ws_respond_success(t.m, 0, connected("conn-id-1", "conn-key-1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("conn-id-1", "conn-key-1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
-    assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT), 1);
+    assert_int_equal(heartbeats_sent(&t), 1);
     mock_ws_advance(t.m, t.h, t.rt, 1999);
     assert_int_equal(r.calls, 0); /* the timeout runs from the HEARTBEAT, not from ping() */
     mock_ws_advance(t.m, t.h, t.rt, 101);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code != 0);
+    assert_ping_failed(&r);
     assert_true(mentions_timeout(r.message));
     mock_rt_free(&t);
 }

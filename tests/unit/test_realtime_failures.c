@@ -17,11 +17,8 @@ static void invalid_key_error_fails_the_connection(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad key\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad key\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(mock_rt_error_code(&t), 40005);
     mock_ws_change *last = &t.rec.items[t.rec.count - 1];
@@ -36,45 +33,21 @@ static void invalid_key_error_fails_the_connection(void **state)
     mock_rt_free(&t);
 }
 
-static int token_calls;
-static int token_cb(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
-                    ably_token_request *tr, ably_error *err)
-{
-    (void)ctx;
-    (void)params;
-    (void)td;
-    (void)tr;
-    token_calls++;
-    if (ctx && token_calls > 1) { /* ctx set: renewals fail */
-        ably_error_set(err, 40170, 401, "no more tokens");
-        return -1;
-    }
-    char buf[32];
-    snprintf(buf, sizeof buf, "token-%d", token_calls);
-    *token = strdup(buf);
-    return 0;
-}
-
 static void token_error_while_connecting_renews_once(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "accessToken"), "token-1");
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-2");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     /* a second token error in the same cycle: DISCONNECTED, errorReason set */
-    mock_ws_respond_error(t.m, 1, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 1, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     assert_int_equal(mock_rt_error_code(&t), 40142);
     mock_rt_free(&t);
@@ -83,17 +56,13 @@ static void token_error_while_connecting_renews_once(void **state)
 static void token_renewal_failure_while_connecting_disconnects(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
-    t.o.auth_callback_ctx = &t; /* renewals fail */
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
+    tokens.fail_from = 2; /* renewals fail */
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     assert_true(mock_rt_error_code(&t) != 0);
     mock_rt_free(&t);
@@ -106,11 +75,8 @@ static void token_error_without_renewal_fails_with_40171(void **state)
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.token = "expired_token_string";
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(mock_rt_error_code(&t), 40171);
     mock_rt_free(&t);
@@ -141,11 +107,8 @@ static void refused_attempts_retry_after_backoff(void **state)
     mock_rt_init(&t);
     t.o.disconnected_retry_timeout_ms = 2000;
     t.o.fallback_hosts_set = true;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     mock_ws_change *d = &t.rec.items[t.rec.count - 1];
     assert_true(d->has_reason);
@@ -156,8 +119,7 @@ static void refused_attempts_retry_after_backoff(void **state)
     mock_ws_advance(t.m, t.h, t.rt, 1);
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_rt_error_code(&t), 0); /* cleared on success */
     mock_rt_free(&t);
@@ -176,8 +138,7 @@ static void retry_delays_follow_backoff_and_jitter(void **state)
     mock_ws_pump(t.m, t.rt);
     static const double coeff[] = {1.0, 4.0 / 3, 5.0 / 3, 2, 2, 2};
     for (size_t n = 0; n < 6; n++) {
-        mock_ws_respond_refused(t.m, mock_rt_last_attempt(&t));
-        mock_ws_pump(t.m, t.rt);
+        mock_rt_refuse(&t, mock_rt_last_attempt(&t));
         mock_ws_change *d = &t.rec.items[t.rec.count - 1];
         assert_int_equal(d->event, ABLY_CONN_EVENT_DISCONNECTED);
         double base = 3000 * coeff[n];
@@ -200,14 +161,12 @@ static void disconnected_becomes_suspended_after_ttl(void **state)
     mock_rt_start(&t, &cfg);
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     for (int i = 0; i < 20 && mock_rt_state(&t) != ABLY_CONN_SUSPENDED; i++) {
         mock_ws_advance(t.m, t.h, t.rt, 500);
         if (mock_rt_state(&t) == ABLY_CONN_CONNECTING) {
-            mock_ws_respond_refused(t.m, mock_rt_last_attempt(&t));
-            mock_ws_pump(t.m, t.rt);
+            mock_rt_refuse(&t, mock_rt_last_attempt(&t));
         }
     }
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -220,13 +179,11 @@ static void disconnected_becomes_suspended_after_ttl(void **state)
     size_t attempts = mock_ws_attempt_count(t.m);
     mock_ws_advance(t.m, t.h, t.rt, 4000);
     assert_int_equal(mock_ws_attempt_count(t.m), attempts + 1);
-    mock_ws_respond_refused(t.m, mock_rt_last_attempt(&t));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, mock_rt_last_attempt(&t));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
     mock_ws_advance(t.m, t.h, t.rt, 4000);
     assert_int_equal(mock_ws_attempt_count(t.m), attempts + 2);
-    mock_ws_respond_success(t.m, mock_rt_last_attempt(&t), connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, mock_rt_last_attempt(&t), connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 }
@@ -238,14 +195,11 @@ static void transport_loss_resumes_the_connection(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-1", "key-1");
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connected(&t, "connection-1", "key-1");
+    mock_rt_drop(&t, 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 2); /* immediately */
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "key-1");
-    mock_ws_respond_success(t.m, 1, connected("connection-1", "key-1b"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("connection-1", "key-1b"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     static const ably_connection_event seq[] = {ABLY_CONN_EVENT_CONNECTED, ABLY_CONN_EVENT_DISCONNECTED,
                                                 ABLY_CONN_EVENT_CONNECTING, ABLY_CONN_EVENT_CONNECTED};
@@ -264,10 +218,8 @@ static void failed_resume_gets_a_new_id_and_reason(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "connection-1", "key-1");
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connected(&t, "connection-1", "key-1");
+    mock_rt_drop(&t, 0);
     mock_ws_respond_success(t.m, 1,
                             "{\"action\":4,\"connectionId\":\"connection-2\",\"connectionDetails\":{\"connectionKey\":"
                             "\"key-2\"},\"error\":{\"code\":80008,\"statusCode\":400,\"message\":\"unable to resume\"}}");
@@ -347,8 +299,7 @@ static void suspended_connection_keeps_id_and_resumes(void **state)
     if (mock_rt_state(&t) != ABLY_CONN_CONNECTING)
         mock_ws_advance(t.m, t.h, t.rt, 4000);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
-    mock_ws_respond_success(t.m, mock_rt_last_attempt(&t), connected("c1", "k2"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, mock_rt_last_attempt(&t), connected("c1", "k2"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_rt_error_code(&t), 0); /* RTN25: cleared by a clean CONNECTED */
     expect_id_and_key(&t, "c1", "k2");            /* RTN15c6 / RTN15e */
@@ -399,10 +350,8 @@ static void disconnected_token_error_without_renewal_fails(void **state)
     mock_rt_init(&t);
     t.o.key = NULL;
     t.o.token = "some_token_string";
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connected(&t, "c1", "k1");
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     ably_error e = {0};
     assert_int_equal(ably_connection_error_reason(t.rt, &e), 1);
@@ -415,20 +364,16 @@ static void disconnected_token_error_without_renewal_fails(void **state)
 static void disconnected_token_error_renews_and_resumes(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
+    mock_rt_start_connected(&t, "c1", "k1");
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":40142,\"statusCode\":401,\"message\":\"Token expired\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_string_equal(mock_ws_query(t.m, 1, "accessToken"), "token-2");
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "k1");
-    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 }
@@ -438,10 +383,8 @@ static void disconnected_other_error_reconnects_at_once(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":400,\"message\":\"bye\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connected(&t, "c1", "k1");
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":80003,\"statusCode\":400,\"message\":\"bye\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "k1");
@@ -457,10 +400,8 @@ static void connection_error_while_connected_fails(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
-    mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"boom\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connected(&t, "c1", "k1");
+    mock_rt_server_closes(&t, 0, "{\"action\":9,\"error\":{\"code\":50000,\"statusCode\":500,\"message\":\"boom\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(mock_rt_error_code(&t), 50000);
     assert_null(ably_connection_id(t.rt));
@@ -487,25 +428,21 @@ static void fallback_after_connectivity_check_then_primary_first(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "main.realtime.ably.net");
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_http_count(t.h), 1); /* RTN17j: the connectivity check */
     assert_non_null(strstr(mock_http_request(t.h, 0)->url, "internet-up.ably-realtime.com"));
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING);
     const char *fb1 = mock_ws_get_attempt(t.m, 1)->host;
     assert_true(is_default_fallback(fb1));
-    mock_ws_respond_refused(t.m, 1);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 1);
     const char *fb2 = mock_ws_get_attempt(t.m, 2)->host;
     assert_true(is_default_fallback(fb2));
     assert_string_not_equal(fb1, fb2);
-    mock_ws_respond_success(t.m, 2, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 2, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     /* RTN17i: the next connection starts with the primary again */
-    mock_ws_simulate_disconnect(t.m, 2);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 2);
     assert_string_equal(mock_ws_get_attempt(t.m, 3)->host, "main.realtime.ably.net");
     mock_rt_free(&t);
 }
@@ -534,13 +471,11 @@ static void rest_prefers_the_fallback_host_of_the_connection(void **state)
     mock_http_queue_json(t.h, 200, "\"yes\"");
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     char fb[256];
     snprintf(fb, sizeof fb, "%s", mock_ws_get_attempt(t.m, 1)->host);
     assert_true(is_default_fallback(fb));
-    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 1, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
 
     /* RTN17e: while connected to a fallback, REST goes there first */
@@ -560,15 +495,12 @@ static void rest_prefers_the_fallback_host_of_the_connection(void **state)
     assert_string_equal(rest_time_first_host(&t, true), "main.realtime.ably.net"); /* unpinned */
 
     /* a new connection on a fallback pins again; leaving CONNECTED unpins */
-    mock_ws_simulate_disconnect(t.m, 1);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 1);
     mock_http_queue_json(t.h, 200, "\"yes\"");
-    mock_ws_respond_refused(t.m, 2); /* the primary, RTN17i */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 2); /* the primary, RTN17i */
     snprintf(fb, sizeof fb, "%s", mock_ws_get_attempt(t.m, 3)->host);
     assert_true(is_default_fallback(fb));
-    mock_ws_respond_success(t.m, 3, connected("c1", "k2"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 3, connected("c1", "k2"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_http_queue_json(t.h, 200, "[1700000000000]");
     assert_string_equal(rest_time_first_host(&t, true), fb);
@@ -585,8 +517,7 @@ static void rest_ignores_a_connection_on_the_primary(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "main.realtime.ably.net");
     mock_http_queue_json(t.h, 200, "[1700000000000]");
     assert_string_equal(rest_time_first_host(&t, true), "main.realtime.ably.net");
@@ -602,8 +533,7 @@ static void failed_connectivity_check_means_disconnected(void **state)
     mock_http_queue_json(t.h, 200, "\"no\"");
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
     mock_rt_free(&t);
@@ -619,8 +549,7 @@ static void server_5xx_disconnected_uses_fallback(void **state)
     ably_connection_connect(t.rt);
     mock_ws_pump(t.m, t.rt);
     mock_ws_respond_success(t.m, 0, NULL);
-    mock_ws_send_and_close(t.m, 0, "{\"action\":6,\"error\":{\"code\":50300,\"statusCode\":503,\"message\":\"busy\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":6,\"error\":{\"code\":50300,\"statusCode\":503,\"message\":\"busy\"}}");
     assert_int_equal(mock_ws_attempt_count(t.m), 2);
     assert_true(is_default_fallback(mock_ws_get_attempt(t.m, 1)->host));
     mock_rt_free(&t);
@@ -632,12 +561,9 @@ static void no_fallbacks_means_no_check_and_no_fallback(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.endpoint = "sandbox.example.com"; /* a hostname endpoint has no fallbacks (REC2c2) */
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "sandbox.example.com");
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(mock_http_count(t.h), 0);
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -652,9 +578,7 @@ static void realtime_host_option_is_the_primary(void **state)
     t.o.realtime_host = "rt.example.com";
     t.o.port = 8080;
     t.o.tls_port = 8443;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_get_attempt(t.m, 0)->host, "rt.example.com");
     assert_int_equal(mock_ws_get_attempt(t.m, 0)->port, 8443);
     mock_rt_free(&t);
@@ -668,8 +592,7 @@ static void network_down_and_up(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.fallback_hosts_set = true;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ably_realtime_network_changed(t.rt, false);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_DISCONNECTED);
@@ -682,8 +605,7 @@ static void network_down_and_up(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_attempt_count(t.m), 3);
     assert_true(mock_ws_get_attempt(t.m, 1)->client_closed);
-    mock_ws_respond_success(t.m, 2, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 2, connected("c1", "k1"));
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED);
     mock_rt_free(&t);
 }

@@ -32,19 +32,26 @@ static ably_message original(void)
     return m;
 }
 
+/* Connects, applies `fn` to original() on channel "mut" with no operation or params, and
+ * returns the MESSAGE frame that went out (the result is reported into *r). */
+static const ably_protocol_message *mutate_original(chan_fx *f, mutate_fn fn, udr_rec *r)
+{
+    fx_init_connected(f);
+    ably_realtime_channel *ch = fx_channel(f, "mut", NULL);
+    ably_message m = original();
+    *r = (udr_rec){0};
+    fn(ch, &m, NULL, NULL, on_udr, r);
+    fx_pump(f);
+    const ably_protocol_message *pm = mock_ws_last_sent(f->t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
+    assert_non_null(pm);
+    return pm;
+}
+
 static void check_action(mutate_fn fn, ably_message_action action)
 {
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
-    ably_message m = original();
-    udr_rec r = {0};
-    fn(ch, &m, NULL, NULL, on_udr, &r);
-    fx_pump(&f);
-    const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
-    assert_non_null(pm);
+    udr_rec r;
+    const ably_protocol_message *pm = mutate_original(&f, fn, &r);
     assert_string_equal(pm->channel, "mut");
     assert_int_equal(pm->messages_count, 1);
     assert_true(pm->messages[0].has_action);
@@ -80,9 +87,7 @@ static void operation_becomes_version_and_params_are_sent(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     ably_string_map meta = {0}, params = {0};
@@ -109,9 +114,7 @@ static void caller_message_is_not_modified(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     m.data = ably_data_borrow(ABLY_DATA_JSON, "{\"a\":1}", 7);
@@ -133,20 +136,9 @@ static void ack_gives_version_serial(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
-    ably_message m = original();
-    udr_rec r = {0};
-    ably_realtime_channel_update_message(ch, &m, NULL, NULL, on_udr, &r);
-    fx_pump(&f);
-    const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
-    assert_non_null(pm);
-    char ack[160];
-    snprintf(ack, sizeof ack, "{\"action\":1,\"msgSerial\":%lld,\"count\":1,\"res\":[{\"serials\":[\"v-2\"]}]}",
-             (long long)pm->msg_serial);
-    fx_server(&f, ack);
+    udr_rec r;
+    const ably_protocol_message *pm = mutate_original(&f, ably_realtime_channel_update_message, &r);
+    fx_ack(&f, pm->msg_serial, "[{\"serials\":[\"v-2\"]}]");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);
     assert_true(r.has_result);
@@ -158,22 +150,9 @@ static void nack_gives_error(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
-    ably_message m = original();
-    udr_rec r = {0};
-    ably_realtime_channel_append_message(ch, &m, NULL, NULL, on_udr, &r);
-    fx_pump(&f);
-    const ably_protocol_message *pm = mock_ws_last_sent(f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE);
-    assert_non_null(pm);
-    char nack[200];
-    snprintf(nack, sizeof nack,
-             "{\"action\":2,\"msgSerial\":%lld,\"count\":1,\"error\":{\"code\":93002,\"statusCode\":400,"
-             "\"message\":\"not enabled\"}}",
-             (long long)pm->msg_serial);
-    fx_server(&f, nack);
+    udr_rec r;
+    const ably_protocol_message *pm = mutate_original(&f, ably_realtime_channel_append_message, &r);
+    fx_nack(&f, pm->msg_serial, "{\"code\":93002,\"statusCode\":400,\"message\":\"not enabled\"}");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 93002);
     assert_false(r.has_result);
@@ -184,9 +163,7 @@ static void serial_is_required(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
     ably_message m = original();
     m.serial = NULL;
@@ -208,8 +185,7 @@ static void params_travel_in_protocol_message_params(void **state)
     f.t.o.use_binary_protocol = false; /* to read the wire text */
     fx_start(&f);
     fx_connect(&f);
-    ably_realtime_channel *ch = fx_channel(&f, "mut", NULL);
-    fx_attach(&f, ch);
+    ably_realtime_channel *ch = fx_attached(&f, "mut", NULL);
     ably_message m = original();
     ably_string_map params = {0};
     ably_string_map_set(&params, "key1", "value1");

@@ -32,8 +32,7 @@ static void ping_round_trip_with_matching_id(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ping_result a = {0}, b = {0};
     ably_connection_ping(t.rt, on_ping, &a);
     ably_connection_ping(t.rt, on_ping, &b);
@@ -44,20 +43,17 @@ static void ping_round_trip_with_matching_id(void **state)
     assert_non_null(id_b);
     assert_string_not_equal(id_a, id_b);
     mock_ws_advance(t.m, t.h, t.rt, 120);
-    mock_ws_send(t.m, 0, "{\"action\":0}"); /* no id: a plain heartbeat, not an answer */
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":0}"); /* no id: a plain heartbeat, not an answer */
     assert_int_equal(a.calls + b.calls, 0);
     char frame[128];
     snprintf(frame, sizeof frame, "{\"action\":0,\"id\":\"%s\"}", id_b);
-    mock_ws_send(t.m, 0, frame);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, frame);
     assert_int_equal(b.calls, 1);
     assert_int_equal(b.code, 0);
     assert_int_equal(b.rtt, 120);
     assert_int_equal(a.calls, 0);
     snprintf(frame, sizeof frame, "{\"action\":0,\"id\":\"%s\"}", id_a);
-    mock_ws_send(t.m, 0, frame);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, frame);
     assert_int_equal(a.calls, 1);
     assert_int_equal(a.code, 0);
     mock_rt_free(&t);
@@ -69,8 +65,7 @@ static void ping_times_out(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 2000;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     ping_result r = {0};
     ably_connection_ping(t.rt, on_ping, &r);
     mock_ws_advance(t.m, t.h, t.rt, 1999);
@@ -95,8 +90,7 @@ static void ping_fails_when_not_connectable(void **state)
     mock_rt_connect(&t, "c1", "k1");
     ably_connection_close(t.rt);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_send(t.m, 0, "{\"action\":8}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":8}");
     ably_connection_ping(t.rt, on_ping, &r); /* CLOSED */
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(r.calls, 2);
@@ -118,8 +112,7 @@ static void ping_deferred_until_connected(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(r.calls, 0);
     mock_ws_advance(t.m, t.h, t.rt, 3000);
-    mock_ws_respond_success(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("c1", "k1"));
     assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_HEARTBEAT), 1);
     mock_ws_advance(t.m, t.h, t.rt, 4999); /* the timeout runs from CONNECTED */
     assert_int_equal(r.calls, 0);
@@ -139,8 +132,7 @@ static void deferred_ping_fails_on_failed(void **state)
     ping_result r = {0};
     ably_connection_ping(t.rt, on_ping, &r);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_error(t.m, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse_with(&t, 0, "{\"action\":9,\"error\":{\"code\":40005,\"statusCode\":400,\"message\":\"bad\"}}");
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 40005);
     mock_rt_free(&t);
@@ -154,11 +146,8 @@ static void idle_connection_is_dropped_and_resumed(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 1000;
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
     mock_ws_advance(t.m, t.h, t.rt, 4000);
     mock_ws_send(t.m, 0, "{\"action\":0}"); /* HEARTBEAT: activity */
     mock_ws_advance(t.m, t.h, t.rt, 4000);
@@ -183,12 +172,9 @@ static void ping_frames_keep_the_connection_alive(void **state)
     mock_rt_init(&t);
     t.o.realtime_request_timeout_ms = 1000;
     mock_ws_set_observes_pings(t.m, true);
-    mock_rt_start(&t, NULL);
-    ably_connection_connect(t.rt);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_start_connecting(&t);
     assert_string_equal(mock_ws_query(t.m, 0, "heartbeats"), "false");
-    mock_ws_respond_success(t.m, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, mock_ws_connected_json("c1", "k1", 5000, 120000));
     for (int i = 0; i < 5; i++) {
         mock_ws_advance(t.m, t.h, t.rt, 5500);
         mock_ws_send_ping_frame(t.m, 0);
@@ -252,13 +238,11 @@ static void recover_option_is_used_once(void **state)
     mock_ws_pump(t.m, t.rt);
     assert_string_equal(mock_ws_query(t.m, 0, "recover"), "old-key");
     assert_null(mock_ws_query(t.m, 0, "resume"));
-    mock_ws_respond_success(t.m, 0, connected("c-old", "new-key"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("c-old", "new-key"));
     int64_t r;
     publish(t.rt, "ch", &r);
     assert_int_equal(mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE)->msg_serial, 7); /* RTN16f */
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_null(mock_ws_query(t.m, 1, "recover")); /* RTN16k: never again */
     assert_string_equal(mock_ws_query(t.m, 1, "resume"), "new-key");
     mock_rt_free(&t);
@@ -270,8 +254,7 @@ static void malformed_recovery_key_is_ignored(void **state)
     mock_rt t;
     mock_rt_init(&t);
     t.o.recover = "not json at all";
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     assert_null(mock_ws_query(t.m, 0, "recover"));
     int64_t r;
     publish(t.rt, "ch", &r);
@@ -293,19 +276,16 @@ static void messages_queue_until_connected_then_ack(void **state)
     mock_ws_pump(t.m, t.rt);
     publish(t.rt, "ch", &b);
     assert_int_equal(mock_ws_sent_count(t.m), 0);
-    mock_ws_respond_success(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("c1", "k1"));
     publish(t.rt, "ch", &c);
     assert_int_equal(mock_ws_count_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 3);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(mock_ws_sent(t.m, i)->msg_serial, (int64_t)i);
-    mock_ws_send(t.m, 0, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
     assert_int_equal(a, 0);
     assert_int_equal(b, 0);
     assert_int_equal(c, 1);
-    mock_ws_send(t.m, 0, "{\"action\":2,\"msgSerial\":2,\"count\":1,\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"no\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":2,\"msgSerial\":2,\"count\":1,\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"no\"}}");
     assert_int_equal(c, 40160);
     mock_rt_free(&t);
 }
@@ -315,22 +295,18 @@ static void unacked_messages_resent_on_resume_with_same_serials(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     int64_t a, b;
     publish(t.rt, "ch", &a);
     publish(t.rt, "ch", &b);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_success(t.m, 1, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
+    mock_rt_accept(&t, 1, connected("c1", "k1"));
     assert_int_equal(mock_ws_sent_count(t.m), 4);
     assert_int_equal(mock_ws_sent_attempt(t.m, 2), 1);
     assert_int_equal(mock_ws_sent(t.m, 2)->msg_serial, 0);
     assert_int_equal(mock_ws_sent(t.m, 3)->msg_serial, 1);
     assert_int_equal(a, 1);
-    mock_ws_send(t.m, 1, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 1, "{\"action\":1,\"msgSerial\":0,\"count\":2}");
     assert_int_equal(a, 0);
     assert_int_equal(b, 0);
     mock_rt_free(&t);
@@ -341,19 +317,15 @@ static void failed_resume_renumbers_resent_messages(void **state)
     (void)state;
     mock_rt t;
     mock_rt_init(&t);
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_rt_start_connected(&t, "c1", "k1");
     int64_t a, b, c;
     publish(t.rt, "ch", &a);
-    mock_ws_send(t.m, 0, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, "{\"action\":1,\"msgSerial\":0,\"count\":1}");
     publish(t.rt, "ch", &b);
     publish(t.rt, "ch", &c); /* serials 1, 2 unacknowledged */
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
-    mock_ws_respond_success(t.m, 1, "{\"action\":4,\"connectionId\":\"c2\",\"connectionDetails\":{\"connectionKey\":"
+    mock_rt_drop(&t, 0);
+    mock_rt_accept(&t, 1, "{\"action\":4,\"connectionId\":\"c2\",\"connectionDetails\":{\"connectionKey\":"
                                     "\"k2\"},\"error\":{\"code\":80008,\"statusCode\":400,\"message\":\"x\"}}");
-    mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_ws_sent(t.m, 3)->msg_serial, 0); /* RTN15c7, RTN19a2 */
     assert_int_equal(mock_ws_sent(t.m, 4)->msg_serial, 1);
     mock_rt_free(&t);
@@ -371,8 +343,7 @@ static void suspended_fails_pending_and_queued(void **state)
     mock_ws_pump(t.m, t.rt);
     int64_t a;
     publish(t.rt, "ch", &a);
-    mock_ws_respond_refused(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_refuse(&t, 0);
     assert_int_equal(a, 1); /* still queued while DISCONNECTED */
     mock_ws_advance(t.m, t.h, t.rt, 1000);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_SUSPENDED);
@@ -396,49 +367,29 @@ static void queue_messages_false_fails_on_disconnect(void **state)
     mock_rt_connect(&t, "c1", "k1");
     int64_t b;
     publish(t.rt, "ch", &b);
-    mock_ws_simulate_disconnect(t.m, 0);
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_drop(&t, 0);
     assert_true(b != 0 && b != 1); /* RTN7d */
     mock_rt_free(&t);
 }
 
 /* ---- in-band auth (RTN22, RTC8) ---- */
 
-static int token_calls;
-static int token_cb(void *ctx, const ably_token_params *params, char **token, ably_token_details *td,
-                    ably_token_request *tr, ably_error *err)
-{
-    (void)ctx;
-    (void)params;
-    (void)td;
-    (void)tr;
-    (void)err;
-    char buf[32];
-    snprintf(buf, sizeof buf, "token-%d", ++token_calls);
-    *token = strdup(buf);
-    return 0;
-}
-
 static void server_auth_request_sends_new_token(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
-    mock_ws_send(t.m, 0, "{\"action\":17}");
-    mock_ws_pump(t.m, t.rt);
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
+    mock_rt_start_connected(&t, "c1", "k1");
+    mock_rt_send(&t, 0, "{\"action\":17}");
     const ably_protocol_message *auth = mock_ws_last_sent(t.m, ABLY_PROTOCOL_MESSAGE_ACTION_AUTH);
     assert_non_null(auth);
     assert_non_null(auth->auth);
     assert_string_equal(auth->auth->access_token, "token-2");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTED); /* no reconnection */
     assert_int_equal(mock_ws_attempt_count(t.m), 1);
-    mock_ws_send(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, connected("c1", "k1"));
     assert_int_equal(t.rec.items[t.rec.count - 1].event, ABLY_CONN_EVENT_UPDATE);
     mock_rt_free(&t);
 }
@@ -461,13 +412,11 @@ static void on_authorized(void *ctx, const ably_token_details *td, const ably_er
 static void authorize_while_connected_completes_on_update(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
-    mock_rt_start(&t, NULL);
-    mock_rt_connect(&t, "c1", "k1");
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
+    mock_rt_start_connected(&t, "c1", "k1");
     authz_result r = {0};
     ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &r);
     mock_ws_pump(t.m, t.rt);
@@ -475,8 +424,7 @@ static void authorize_while_connected_completes_on_update(void **state)
     assert_non_null(auth);
     assert_string_equal(auth->auth->access_token, "token-2");
     assert_int_equal(r.calls, 0); /* RTC8a3: only once Ably answers */
-    mock_ws_send(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_send(&t, 0, connected("c1", "k1"));
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 0);
     assert_string_equal(r.token, "token-2");
@@ -484,8 +432,7 @@ static void authorize_while_connected_completes_on_update(void **state)
     authz_result r2 = {0};
     ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &r2);
     mock_ws_pump(t.m, t.rt);
-    mock_ws_send_and_close(t.m, 0, "{\"action\":9,\"error\":{\"code\":40102,\"statusCode\":401,\"message\":\"clientId\"}}");
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_server_closes(&t, 0, "{\"action\":9,\"error\":{\"code\":40102,\"statusCode\":401,\"message\":\"clientId\"}}");
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_FAILED);
     assert_int_equal(r2.calls, 1);
     assert_int_equal(r2.code, 40102);
@@ -495,19 +442,17 @@ static void authorize_while_connected_completes_on_update(void **state)
 static void authorize_while_disconnected_connects(void **state)
 {
     (void)state;
-    token_calls = 0;
     mock_rt t;
     mock_rt_init(&t);
-    t.o.key = NULL;
-    t.o.auth_callback = token_cb;
+    mock_tokens tokens;
+    mock_rt_use_tokens(&t, &tokens);
     mock_rt_start(&t, NULL);
     authz_result r = {0};
     ably_realtime_authorize(t.rt, NULL, NULL, on_authorized, &r);
     mock_ws_pump(t.m, t.rt);
     assert_int_equal(mock_rt_state(&t), ABLY_CONN_CONNECTING); /* RTC8c */
     assert_string_equal(mock_ws_query(t.m, 0, "accessToken"), "token-1");
-    mock_ws_respond_success(t.m, 0, connected("c1", "k1"));
-    mock_ws_pump(t.m, t.rt);
+    mock_rt_accept(&t, 0, connected("c1", "k1"));
     assert_int_equal(r.calls, 1); /* RTC8b1 */
     assert_int_equal(r.code, 0);
     mock_rt_free(&t);

@@ -44,8 +44,7 @@ static ably_realtime_presence *attached_presence(chan_fx *f, const char *client_
     f->attached_flags = flags;
     fx_start(f);
     fx_connect(f);
-    ably_realtime_channel *ch = fx_channel(f, "p", NULL);
-    fx_attach(f, ch);
+    ably_realtime_channel *ch = fx_attached(f, "p", NULL);
     return ably_realtime_channel_presence(ch);
 }
 
@@ -155,9 +154,7 @@ static void enter_needs_client_id_and_usable_channel(void **state)
 {
     (void)state;
     chan_fx f;
-    fx_init(&f);
-    fx_start(&f);
-    fx_connect(&f);
+    fx_init_connected(&f);
     ably_realtime_channel *ch = fx_channel(&f, "p", NULL);
     ably_realtime_presence *p = ably_realtime_channel_presence(ch);
     op_result r = {0};

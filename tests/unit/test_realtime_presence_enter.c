@@ -7,8 +7,7 @@ static ably_realtime_presence *attached(px_fx *x, const char *client_id, ably_re
 {
     px_init(x);
     px_start(x, client_id);
-    ably_realtime_channel *ch = fx_channel(&x->f, "p", NULL);
-    fx_attach(&x->f, ch);
+    ably_realtime_channel *ch = fx_attached(&x->f, "p", NULL);
     if (ch_out)
         *ch_out = ch;
     return ably_realtime_channel_presence(ch);
@@ -197,8 +196,7 @@ static void enter_client_data_is_encoded_and_decoded(void **state)
     px_init(&x);
     x.f.t.o.use_binary_protocol = false; /* binary data travels base64-encoded in JSON */
     px_start(&x, NULL);
-    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
-    fx_attach(&x.f, ch);
+    ably_realtime_channel *ch = fx_attached(&x.f, "p", NULL);
     ably_realtime_presence *p = ably_realtime_channel_presence(ch);
     x.echo = true;
     px_events ev = {0};
@@ -679,8 +677,7 @@ static void bulk_enter_client_same_connection(void **state)
     x.f.attached_flags = 1; /* HAS_PRESENCE */
     x.echo = true;
     px_start(&x, NULL);
-    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
-    fx_attach(&x.f, ch);
+    ably_realtime_channel *ch = fx_attached(&x.f, "p", NULL);
     ably_realtime_presence *p = ably_realtime_channel_presence(ch);
     px_events enters = {0};
     ably_realtime_presence_subscribe(p, ABLY_PRESENCE_ACTION_ENTER, px_on_event, &enters, NULL, NULL);
@@ -709,16 +706,14 @@ static void bulk_enter_client_other_connection(void **state)
     a.f.t.o.client_id = NULL;
     fx_start(&a.f);
     mock_rt_connect(&a.f.t, "conn-A", "key-A");
-    ably_realtime_channel *cha = fx_channel(&a.f, "p", NULL);
-    fx_attach(&a.f, cha);
+    ably_realtime_channel *cha = fx_attached(&a.f, "p", NULL);
 
     px_init(&b);
     b.f.attached_flags = 1;
     b.conn_id = "conn-B";
     fx_start(&b.f);
     mock_rt_connect(&b.f.t, "conn-B", "key-B");
-    ably_realtime_channel *chb = fx_channel(&b.f, "p", NULL);
-    fx_attach(&b.f, chb);
+    ably_realtime_channel *chb = fx_attached(&b.f, "p", NULL);
     ably_realtime_presence *pb = ably_realtime_channel_presence(chb);
     px_events enters = {0};
     ably_realtime_presence_subscribe(pb, ABLY_PRESENCE_ACTION_ENTER, px_on_event, &enters, NULL, NULL);

@@ -116,6 +116,36 @@ static inline void px_reconnect(px_fx *x, const char *conn_id)
     assert_int_equal(mock_rt_state(&x->f.t), ABLY_CONN_CONNECTED);
 }
 
+/* Connected as conn-1 (clientId `client_id`, may be NULL) with a 5 s connectionStateTtl
+ * and 500 ms retries; returns channel "p", not attached. */
+static inline ably_realtime_channel *px_short_ttl_client(px_fx *x, const char *client_id)
+{
+    px_init(x);
+    x->f.t.o.client_id = client_id;
+    x->f.t.o.disconnected_retry_timeout_ms = 500;
+    ably_realtime_config cfg = {.connection_state_ttl_ms = 5000};
+    mock_rt_start(&x->f.t, &cfg);
+    ably_connection_connect(x->f.t.rt);
+    fx_pump(&x->f);
+    mock_ws_respond_success(x->f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000));
+    fx_pump(&x->f);
+    return fx_channel(&x->f, "p", NULL);
+}
+
+/* Drops the transport and refuses reconnection until the connection, and with it
+ * channel `ch`, is SUSPENDED. */
+static inline void px_suspend(px_fx *x, ably_realtime_channel *ch)
+{
+    mock_ws_simulate_disconnect(x->f.t.m, mock_rt_last_attempt(&x->f.t));
+    fx_pump(&x->f);
+    for (int i = 0; i < 40 && ably_realtime_channel_state(ch) != ABLY_CHANNEL_SUSPENDED; i++) {
+        size_t n = mock_ws_attempt_count(x->f.t.m);
+        mock_ws_respond_refused(x->f.t.m, n - 1);
+        fx_advance(&x->f, 500);
+    }
+    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_SUSPENDED);
+}
+
 /* The i-th PRESENCE frame the client sent from index `from` of the sent list on, or NULL. */
 static inline const ably_protocol_message *px_sent_presence(px_fx *x, size_t from, size_t i)
 {
@@ -193,6 +223,21 @@ static inline void px_get_clear(px_get *g)
     for (size_t i = 0; i < g->count && i < PX_MAX; i++)
         ably_presence_message_clear(&g->items[i]);
     memset(g, 0, sizeof *g);
+}
+
+/* get() answered once, successfully, with `count` members. */
+static inline void px_assert_got(const px_get *g, size_t count)
+{
+    assert_int_equal(g->calls, 1);
+    assert_int_equal(g->code, 0);
+    assert_int_equal(g->count, count);
+}
+
+/* Frees the get() answer and the fixture. */
+static inline void px_done(px_fx *x, px_get *g)
+{
+    px_get_clear(g);
+    fx_free(&x->f);
 }
 
 /* The member of a get() answer with this clientId, or NULL. */

@@ -14,8 +14,7 @@ static ably_realtime_presence *attached(px_fx *x, int64_t flags, const char *aft
     x->f.attached_flags = flags;
     x->after_attached = after;
     px_start(x, NULL);
-    ably_realtime_channel *ch = fx_channel(&x->f, "p", NULL);
-    fx_attach(&x->f, ch);
+    ably_realtime_channel *ch = fx_attached(&x->f, "p", NULL);
     if (ch_out)
         *ch_out = ch;
     return ably_realtime_channel_presence(ch);
@@ -50,8 +49,7 @@ static void get_waits_for_single_message_sync(void **state)
     fx_server(&x.f, "{\"action\":16,\"channel\":\"p\",\"channelSerial\":\"seq1:\",\"presence\":[" ALICE_C1
                     ",\"data\":\"a\"}," BOB_C2 ",\"data\":\"b\"}]}");
     assert_alice_and_bob(&g);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP11a, RTP11c1: ... and for every page of a multi-message SYNC. */
@@ -68,8 +66,7 @@ static void get_waits_for_multi_message_sync(void **state)
     assert_int_equal(g.calls, 0);
     fx_server(&x.f, "{\"action\":16,\"channel\":\"p\",\"channelSerial\":\"seq1:\",\"presence\":[" BOB_C2 "}]}");
     assert_alice_and_bob(&g);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP11c1: without waiting, what is known so far. */
@@ -85,8 +82,7 @@ static void get_without_wait_returns_at_once(void **state)
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.count, 1);
     assert_string_equal(g.items[0].client_id, "alice");
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP11c2 */
@@ -105,8 +101,7 @@ static void get_filters_by_client_id(void **state)
     assert_int_equal(g.count, 2);
     for (size_t i = 0; i < g.count; i++)
         assert_string_equal(g.items[i].client_id, "alice");
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP11c3 */
@@ -131,8 +126,7 @@ static void get_filters_by_connection_id(void **state)
     get_now(&x, p, true, "carol", "c1", &g);
     assert_int_equal(g.count, 1);
     assert_string_equal(g.items[0].client_id, "carol");
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP11e: get attaches an INITIALIZED or DETACHED channel first (RTL33b), fails on a
@@ -149,9 +143,7 @@ static void get_ensures_an_active_channel(void **state)
     px_get g = {0};
     get_now(&x, p, false, NULL, NULL, &g);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.code, 0);
-    assert_int_equal(g.count, 0);
+    px_assert_got(&g, 0);
     assert_int_equal(x.attach_count, 1);
 
     ably_realtime_channel_detach(ch, NULL, NULL);
@@ -178,8 +170,7 @@ static void get_ensures_an_active_channel(void **state)
     get_now(&x, p, false, NULL, NULL, &g);
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.code, 90001);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP11f, RTP11f2: attached without PRESENCE_SUBSCRIBE, get still answers (there is no
@@ -212,12 +203,9 @@ static void get_warns_without_presence_subscribe_mode(void **state)
         px_get g = {0};
         get_now(&x, ably_realtime_channel_presence(ch), true, NULL, NULL, &g);
         assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
-        assert_int_equal(g.calls, 1);
-        assert_int_equal(g.code, 0);
-        assert_int_equal(g.count, 0);
+        px_assert_got(&g, 0);
         assert_int_equal(logs.warnings, with_mode ? 0 : 1);
-        px_get_clear(&g);
-        fx_free(&x.f);
+        px_done(&x, &g);
     }
 }
 
@@ -225,27 +213,12 @@ static void get_warns_without_presence_subscribe_mode(void **state)
  * SUSPENDED (RTL3c). */
 static ably_realtime_presence *suspended_with_alice(px_fx *x, ably_realtime_channel **ch_out)
 {
-    px_init(x);
+    ably_realtime_channel *ch = px_short_ttl_client(x, NULL);
     x->f.attached_flags = 1;
     x->after_attached = "{\"action\":16,\"channel\":\"p\",\"channelSerial\":\"seq1:\",\"presence\":[" ALICE_C1 "}]}";
-    x->f.t.o.disconnected_retry_timeout_ms = 500;
-    ably_realtime_config cfg = {.connection_state_ttl_ms = 5000};
-    mock_rt_start(&x->f.t, &cfg);
-    ably_connection_connect(x->f.t.rt);
-    fx_pump(&x->f);
-    mock_ws_respond_success(x->f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000));
-    fx_pump(&x->f);
-    ably_realtime_channel *ch = fx_channel(&x->f, "p", NULL);
     fx_attach(&x->f, ch);
     x->f.auto_attach = false;
-    mock_ws_simulate_disconnect(x->f.t.m, 0);
-    fx_pump(&x->f);
-    for (int i = 0; i < 40 && ably_realtime_channel_state(ch) != ABLY_CHANNEL_SUSPENDED; i++) {
-        size_t n = mock_ws_attempt_count(x->f.t.m);
-        mock_ws_respond_refused(x->f.t.m, n - 1);
-        fx_advance(&x->f, 500);
-    }
-    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_SUSPENDED);
+    px_suspend(x, ch);
     *ch_out = ch;
     return ably_realtime_channel_presence(ch);
 }
@@ -262,12 +235,9 @@ static void get_on_suspended_channel(void **state)
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.code, 91005);
     get_now(&x, p, false, NULL, NULL, &g);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.code, 0);
-    assert_int_equal(g.count, 1);
+    px_assert_got(&g, 1);
     assert_string_equal(g.items[0].client_id, "alice");
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* ---- history (RTP12) ---- */

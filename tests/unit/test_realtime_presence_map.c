@@ -50,7 +50,77 @@ static const char *data_of(const ably_presence_message *m)
 
 static size_t values_count(const ably_presence_map *m) { return ably_presence_map_values(m, NULL, 0); }
 
+/* The key of client-1 on conn-1 in a memberKey map, or in a local (clientId) map. */
+static const char *client1_key(bool local) { return local ? "client-1" : "conn-1:client-1"; }
+
+/* client-1 on conn-1 is the map's only member, stored as PRESENT with this data. */
+static void assert_only_present(const ably_presence_map *m, bool local, const char *data)
+{
+    const ably_presence_message *got = ably_presence_map_get(m, client1_key(local));
+    assert_non_null(got);
+    assert_int_equal(got->action, ABLY_PRESENCE_ACTION_PRESENT);
+    assert_string_equal(data_of(got), data ? data : "");
+    assert_int_equal(values_count(m), 1);
+}
+
+/* One `action` message for client-1 into an empty map is stored as PRESENT (RTP2d2, RTP17b). */
+static void assert_put_stored_as_present(bool local, ably_presence_action action, const char *data)
+{
+    ably_presence_map m;
+    ably_presence_map_init(&m, local);
+    put(&m, action, "client-1", "conn-1", "conn-1:0:0", 1000, data);
+    assert_only_present(&m, local, data);
+    ably_presence_map_free(&m);
+}
+
+/* `first` then a newer `second` for client-1: the second is stored, as PRESENT. */
+static void assert_second_put_wins(bool local, ably_presence_action first, const char *first_data,
+                                   ably_presence_action second, const char *second_data)
+{
+    ably_presence_map m;
+    ably_presence_map_init(&m, local);
+    put(&m, first, "client-1", "conn-1", "conn-1:0:0", 1000, first_data);
+    put(&m, second, "client-1", "conn-1", "conn-1:1:0", 2000, second_data);
+    assert_only_present(&m, local, second_data);
+    ably_presence_map_free(&m);
+}
+
+/* One message of a newness case (RTP2b): its id, timestamp and data. */
+typedef struct {
+    const char *id;
+    int64_t timestamp;
+    const char *data;
+} newness_msg;
+
+/* Puts `first` (ENTER, or PRESENT during a sync), then `stale` (when its id is set), which
+ * must be refused and leave `first` in place, then `newer`, which must replace it. */
+static void assert_newness(bool during_sync, newness_msg first, newness_msg stale, newness_msg newer)
+{
+    ably_presence_action later = during_sync ? ABLY_PRESENCE_ACTION_PRESENT : ABLY_PRESENCE_ACTION_UPDATE;
+    ably_presence_map m;
+    ably_presence_map_init(&m, false);
+    if (during_sync)
+        ably_presence_map_start_sync(&m);
+    put(&m, during_sync ? ABLY_PRESENCE_ACTION_PRESENT : ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", first.id,
+        first.timestamp, first.data);
+    if (stale.id) {
+        assert_false(put(&m, later, "client-1", "conn-1", stale.id, stale.timestamp, stale.data));
+        assert_string_equal(data_of(ably_presence_map_get(&m, "conn-1:client-1")), first.data);
+    }
+    assert_true(put(&m, later, "client-1", "conn-1", newer.id, newer.timestamp, newer.data));
+    assert_string_equal(data_of(ably_presence_map_get(&m, "conn-1:client-1")), newer.data);
+    ably_presence_map_free(&m);
+}
+
 /* ---- presence_map.md ---- */
+
+/* A test that is one call of the table helpers above. */
+#define CASE(name, call)                                                                                         \
+    static void name(void **state)                                                                             \
+    {                                                                                                          \
+        (void)state;                                                                                           \
+        call;                                                                                                  \
+    }
 
 static void basic_put_and_get(void **state)
 {
@@ -65,43 +135,12 @@ static void basic_put_and_get(void **state)
     ably_presence_map_free(&m);
 }
 
-static void enter_stored_as_present(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "conn-1:0:0", 1000, "entered");
-    const ably_presence_message *stored = ably_presence_map_get(&m, "conn-1:client-1");
-    assert_non_null(stored);
-    assert_int_equal(stored->action, ABLY_PRESENCE_ACTION_PRESENT);
-    assert_string_equal(data_of(stored), "entered");
-    ably_presence_map_free(&m);
-}
+CASE(enter_stored_as_present, assert_put_stored_as_present(false, ABLY_PRESENCE_ACTION_ENTER, "entered"))
 
-static void update_stored_as_present(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "conn-1:0:0", 1000, "initial");
-    put(&m, ABLY_PRESENCE_ACTION_UPDATE, "client-1", "conn-1", "conn-1:1:0", 2000, "updated");
-    const ably_presence_message *stored = ably_presence_map_get(&m, "conn-1:client-1");
-    assert_int_equal(stored->action, ABLY_PRESENCE_ACTION_PRESENT);
-    assert_string_equal(data_of(stored), "updated");
-    ably_presence_map_free(&m);
-}
+CASE(update_stored_as_present,
+     assert_second_put_wins(false, ABLY_PRESENCE_ACTION_ENTER, "initial", ABLY_PRESENCE_ACTION_UPDATE, "updated"))
 
-static void present_stored_as_present(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    put(&m, ABLY_PRESENCE_ACTION_PRESENT, "client-1", "conn-1", "conn-1:0:0", 1000, NULL);
-    const ably_presence_message *stored = ably_presence_map_get(&m, "conn-1:client-1");
-    assert_non_null(stored);
-    assert_int_equal(stored->action, ABLY_PRESENCE_ACTION_PRESENT);
-    ably_presence_map_free(&m);
-}
+CASE(present_stored_as_present, assert_put_stored_as_present(false, ABLY_PRESENCE_ACTION_PRESENT, NULL))
 
 /* put() answers "emit the incoming message as it is": its action stays the original
  * one while the stored copy says PRESENT. */
@@ -182,28 +221,14 @@ static void absent_deleted_on_endsync(void **state)
 static void newness_by_msgserial_index(void **state)
 {
     (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "conn-1:5:0", 1000, "first");
-    assert_false(put(&m, ABLY_PRESENCE_ACTION_UPDATE, "client-1", "conn-1", "conn-1:3:0", 2000, "stale"));
-    assert_string_equal(data_of(ably_presence_map_get(&m, "conn-1:client-1")), "first");
-    /* newer by serial although older by timestamp */
-    assert_true(put(&m, ABLY_PRESENCE_ACTION_UPDATE, "client-1", "conn-1", "conn-1:7:0", 500, "newer"));
-    assert_string_equal(data_of(ably_presence_map_get(&m, "conn-1:client-1")), "newer");
-    ably_presence_map_free(&m);
+    /* the newer one is newer by serial although older by timestamp */
+    assert_newness(false, (newness_msg){"conn-1:5:0", 1000, "first"}, (newness_msg){"conn-1:3:0", 2000, "stale"},
+                   (newness_msg){"conn-1:7:0", 500, "newer"});
 }
 
-static void newness_by_index_same_serial(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "conn-1:5:2", 1000, "index-2");
-    assert_false(put(&m, ABLY_PRESENCE_ACTION_UPDATE, "client-1", "conn-1", "conn-1:5:1", 2000, "index-1"));
-    assert_true(put(&m, ABLY_PRESENCE_ACTION_UPDATE, "client-1", "conn-1", "conn-1:5:5", 500, "index-5"));
-    assert_string_equal(data_of(ably_presence_map_get(&m, "conn-1:client-1")), "index-5");
-    ably_presence_map_free(&m);
-}
+CASE(newness_by_index_same_serial,
+     assert_newness(false, (newness_msg){"conn-1:5:2", 1000, "index-2"}, (newness_msg){"conn-1:5:1", 2000, "index-1"},
+                    (newness_msg){"conn-1:5:5", 500, "index-5"}))
 
 static void newness_by_timestamp(void **state)
 {
@@ -232,29 +257,13 @@ static void older_synth_leave_rejected(void **state)
     ably_presence_map_free(&m);
 }
 
-static void equal_timestamps_incoming_wins(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "synthesized-id-1", 1000, "first");
-    assert_true(put(&m, ABLY_PRESENCE_ACTION_UPDATE, "client-1", "conn-1", "synthesized-id-2", 1000, "second"));
-    assert_string_equal(data_of(ably_presence_map_get(&m, "conn-1:client-1")), "second");
-    ably_presence_map_free(&m);
-}
+CASE(equal_timestamps_incoming_wins,
+     assert_newness(false, (newness_msg){"synthesized-id-1", 1000, "first"}, (newness_msg){0},
+                    (newness_msg){"synthesized-id-2", 1000, "second"}))
 
-static void sync_uses_same_newness(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    ably_presence_map_start_sync(&m);
-    put(&m, ABLY_PRESENCE_ACTION_PRESENT, "client-1", "conn-1", "conn-1:5:0", 1000, "sync-first");
-    assert_false(put(&m, ABLY_PRESENCE_ACTION_PRESENT, "client-1", "conn-1", "conn-1:3:0", 2000, "sync-stale"));
-    assert_true(put(&m, ABLY_PRESENCE_ACTION_PRESENT, "client-1", "conn-1", "conn-1:8:0", 500, "sync-newer"));
-    assert_string_equal(data_of(ably_presence_map_get(&m, "conn-1:client-1")), "sync-newer");
-    ably_presence_map_free(&m);
-}
+CASE(sync_uses_same_newness,
+     assert_newness(true, (newness_msg){"conn-1:5:0", 1000, "sync-first"},
+                    (newness_msg){"conn-1:3:0", 2000, "sync-stale"}, (newness_msg){"conn-1:8:0", 500, "sync-newer"}))
 
 static void multiple_members_coexist(void **state)
 {
@@ -319,72 +328,17 @@ static void local_keyed_by_clientid(void **state)
     ably_presence_map_free(&m);
 }
 
-static void local_enter_adds(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, true);
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "conn-1:0:0", 1000, "hello");
-    const ably_presence_message *got = ably_presence_map_get(&m, "client-1");
-    assert_non_null(got);
-    assert_int_equal(got->action, ABLY_PRESENCE_ACTION_PRESENT);
-    assert_string_equal(data_of(got), "hello");
-    assert_int_equal(values_count(&m), 1);
-    ably_presence_map_free(&m);
-}
+CASE(local_enter_adds, assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_ENTER, "hello"))
 
-static void local_update_adds(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, true);
-    put(&m, ABLY_PRESENCE_ACTION_UPDATE, "client-1", "conn-1", "conn-1:0:0", 1000, "from-update");
-    const ably_presence_message *got = ably_presence_map_get(&m, "client-1");
-    assert_non_null(got);
-    assert_int_equal(got->action, ABLY_PRESENCE_ACTION_PRESENT);
-    assert_string_equal(data_of(got), "from-update");
-    assert_int_equal(values_count(&m), 1);
-    ably_presence_map_free(&m);
-}
+CASE(local_update_adds, assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_UPDATE, "from-update"))
 
-static void local_enter_overwrites_enter(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, true);
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "conn-1:0:0", 1000, "first");
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "conn-1:1:0", 2000, "second");
-    assert_int_equal(values_count(&m), 1);
-    assert_int_equal(ably_presence_map_get(&m, "client-1")->action, ABLY_PRESENCE_ACTION_PRESENT);
-    assert_string_equal(data_of(ably_presence_map_get(&m, "client-1")), "second");
-    ably_presence_map_free(&m);
-}
+CASE(local_enter_overwrites_enter,
+     assert_second_put_wins(true, ABLY_PRESENCE_ACTION_ENTER, "first", ABLY_PRESENCE_ACTION_ENTER, "second"))
 
-static void local_update_overwrites_enter(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, true);
-    put(&m, ABLY_PRESENCE_ACTION_ENTER, "client-1", "conn-1", "conn-1:0:0", 1000, "initial");
-    put(&m, ABLY_PRESENCE_ACTION_UPDATE, "client-1", "conn-1", "conn-1:1:0", 2000, "updated");
-    assert_int_equal(values_count(&m), 1);
-    assert_int_equal(ably_presence_map_get(&m, "client-1")->action, ABLY_PRESENCE_ACTION_PRESENT);
-    assert_string_equal(data_of(ably_presence_map_get(&m, "client-1")), "updated");
-    ably_presence_map_free(&m);
-}
+CASE(local_update_overwrites_enter,
+     assert_second_put_wins(true, ABLY_PRESENCE_ACTION_ENTER, "initial", ABLY_PRESENCE_ACTION_UPDATE, "updated"))
 
-static void local_present_adds(void **state)
-{
-    (void)state;
-    ably_presence_map m;
-    ably_presence_map_init(&m, true);
-    put(&m, ABLY_PRESENCE_ACTION_PRESENT, "client-1", "conn-1", "conn-1:0:0", 1000, "present");
-    const ably_presence_message *got = ably_presence_map_get(&m, "client-1");
-    assert_non_null(got);
-    assert_int_equal(got->action, ABLY_PRESENCE_ACTION_PRESENT);
-    assert_string_equal(data_of(got), "present");
-    ably_presence_map_free(&m);
-}
+CASE(local_present_adds, assert_put_stored_as_present(true, ABLY_PRESENCE_ACTION_PRESENT, "present"))
 
 static void local_non_synthesized_leave_removes(void **state)
 {

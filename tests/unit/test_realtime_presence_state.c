@@ -19,8 +19,7 @@ static ably_realtime_presence *attached(px_fx *x, const char *client_id, int64_t
     x->f.attached_flags = flags;
     x->after_attached = after;
     px_start(x, client_id);
-    ably_realtime_channel *ch = fx_channel(&x->f, "p", NULL);
-    fx_attach(&x->f, ch);
+    ably_realtime_channel *ch = fx_attached(&x->f, "p", NULL);
     if (ch_out)
         *ch_out = ch;
     return ably_realtime_channel_presence(ch);
@@ -33,35 +32,68 @@ static void get_now(px_fx *x, ably_realtime_presence *p, bool wait, px_get *g)
     fx_pump(&x->f);
 }
 
+/* RTP1: after an ATTACHED with these flags (and the SYNC `sync`, if any), get() waits for
+ * the sync and lists only `member` (nobody when NULL). */
+static void assert_get_after_attach(int64_t flags, const char *sync, const char *member)
+{
+    px_fx x;
+    ably_realtime_presence *p = attached(&x, NULL, flags, sync, NULL);
+    px_get g = {0};
+    get_now(&x, p, true, &g);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.count, member ? 1 : 0);
+    if (member)
+        assert_string_equal(g.items[0].client_id, member);
+    assert_true(ably_realtime_presence_sync_complete(p));
+    px_done(&x, &g);
+}
+
+/* Attached with HAS_PRESENCE and the SYNC `sync`; asserts that get() lists `members`, then
+ * records the LEAVE events into *leaves. */
+static ably_realtime_presence *synced_watching_leaves(px_fx *x, const char *sync, size_t members,
+                                                      ably_realtime_channel **ch, px_get *g, px_events *leaves)
+{
+    ably_realtime_presence *p = attached(x, NULL, 1, sync, ch);
+    memset(g, 0, sizeof *g);
+    get_now(x, p, true, g);
+    assert_int_equal(g->count, members);
+    memset(leaves, 0, sizeof *leaves);
+    ably_realtime_presence_subscribe(p, ABLY_PRESENCE_ACTION_LEAVE, px_on_event, leaves, NULL, NULL);
+    fx_pump(&x->f);
+    return p;
+}
+
+/* Connected as `client_id`, with channel "p" left ATTACHING (no ATTACHED answer yet). */
+static ably_realtime_channel *attaching_channel(px_fx *x, const char *client_id)
+{
+    px_init(x);
+    x->f.auto_attach = false;
+    px_start(x, client_id);
+    ably_realtime_channel *ch = fx_channel(&x->f, "p", NULL);
+    ably_realtime_channel_attach(ch, NULL, NULL);
+    fx_pump(&x->f);
+    return ch;
+}
+
+/* The operation failed, once. */
+static void assert_op_failed(const op_result *r)
+{
+    assert_int_equal(r->calls, 1);
+    assert_true(r->code > 0);
+}
+
 /* RTP1: HAS_PRESENCE: a SYNC follows and get waits for it. */
 static void has_presence_means_a_sync(void **state)
 {
     (void)state;
-    px_fx x;
-    ably_realtime_presence *p = attached(&x, NULL, 1, SYNC_ALICE, NULL);
-    px_get g = {0};
-    get_now(&x, p, true, &g);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.count, 1);
-    assert_string_equal(g.items[0].client_id, "alice");
-    assert_true(ably_realtime_presence_sync_complete(p));
-    px_get_clear(&g);
-    fx_free(&x.f);
+    assert_get_after_attach(1, SYNC_ALICE, "alice");
 }
 
 /* RTP1: no HAS_PRESENCE: in sync at once, nobody present. */
 static void no_has_presence_means_empty_and_in_sync(void **state)
 {
     (void)state;
-    px_fx x;
-    ably_realtime_presence *p = attached(&x, NULL, 0, NULL, NULL);
-    px_get g = {0};
-    get_now(&x, p, true, &g);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.count, 0);
-    assert_true(ably_realtime_presence_sync_complete(p));
-    px_get_clear(&g);
-    fx_free(&x.f);
+    assert_get_after_attach(0, NULL, NULL);
 }
 
 /* RTP1, RTP19a: a later ATTACHED without HAS_PRESENCE (after a new connection) makes
@@ -71,13 +103,9 @@ static void reattach_without_has_presence_clears_members(void **state)
     (void)state;
     px_fx x;
     ably_realtime_channel *ch;
-    ably_realtime_presence *p = attached(&x, NULL, 1, SYNC_ALICE_BOB, &ch);
-    px_get g = {0};
-    get_now(&x, p, true, &g);
-    assert_int_equal(g.count, 2);
-    px_events leaves = {0};
-    ably_realtime_presence_subscribe(p, ABLY_PRESENCE_ACTION_LEAVE, px_on_event, &leaves, NULL, NULL);
-    fx_pump(&x.f);
+    px_get g;
+    px_events leaves;
+    ably_realtime_presence *p = synced_watching_leaves(&x, SYNC_ALICE_BOB, 2, &ch, &g, &leaves);
     x.f.attached_flags = 0;
     x.after_attached = NULL;
     px_reconnect(&x, "conn-2");
@@ -92,8 +120,7 @@ static void reattach_without_has_presence_clears_members(void **state)
         bob |= strcmp(leaves.client[i], "bob") == 0;
     }
     assert_true(alice && bob);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP5a: DETACHED clears the map without LEAVE events. */
@@ -102,13 +129,9 @@ static void detached_clears_without_leave_events(void **state)
     (void)state;
     px_fx x;
     ably_realtime_channel *ch;
-    ably_realtime_presence *p = attached(&x, NULL, 1, SYNC_ALICE, &ch);
-    px_get g = {0};
-    get_now(&x, p, true, &g);
-    assert_int_equal(g.count, 1);
-    px_events leaves = {0};
-    ably_realtime_presence_subscribe(p, ABLY_PRESENCE_ACTION_LEAVE, px_on_event, &leaves, NULL, NULL);
-    fx_pump(&x.f);
+    px_get g;
+    px_events leaves;
+    ably_realtime_presence *p = synced_watching_leaves(&x, SYNC_ALICE, 1, &ch, &g, &leaves);
     op_result r = {0};
     ably_realtime_channel_detach(ch, fx_on_result, &r);
     fx_pump(&x.f);
@@ -119,12 +142,9 @@ static void detached_clears_without_leave_events(void **state)
     x.after_attached = NULL;
     get_now(&x, p, false, &g);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.code, 0);
-    assert_int_equal(g.count, 0);
+    px_assert_got(&g, 0);
     assert_int_equal(leaves.count, 0);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP5a: FAILED too. */
@@ -133,19 +153,14 @@ static void failed_clears_without_leave_events(void **state)
     (void)state;
     px_fx x;
     ably_realtime_channel *ch;
-    ably_realtime_presence *p = attached(&x, NULL, 1, SYNC_ALICE, &ch);
-    px_get g = {0};
-    get_now(&x, p, true, &g);
-    assert_int_equal(g.count, 1);
-    px_events leaves = {0};
-    ably_realtime_presence_subscribe(p, ABLY_PRESENCE_ACTION_LEAVE, px_on_event, &leaves, NULL, NULL);
-    fx_pump(&x.f);
+    px_get g;
+    px_events leaves;
+    synced_watching_leaves(&x, SYNC_ALICE, 1, &ch, &g, &leaves);
     fx_server(&x.f, "{\"action\":9,\"channel\":\"p\",\"error\":{\"code\":90001,\"statusCode\":400,"
                     "\"message\":\"Channel failed\"}}");
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
     assert_int_equal(leaves.count, 0);
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP5b: queued presence goes out when the channel attaches. */
@@ -153,12 +168,7 @@ static void attached_sends_queued_presence(void **state)
 {
     (void)state;
     px_fx x;
-    px_init(&x);
-    x.f.auto_attach = false;
-    px_start(&x, "my-client");
-    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
-    ably_realtime_channel_attach(ch, NULL, NULL);
-    fx_pump(&x.f);
+    ably_realtime_channel *ch = attaching_channel(&x, "my-client");
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
     op_result r = {0};
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "queued", 6);
@@ -175,41 +185,13 @@ static void attached_sends_queued_presence(void **state)
     fx_free(&x.f);
 }
 
-/* Refuses reconnection until the connection, and with it the channel, is SUSPENDED. */
-static void suspend(px_fx *x, ably_realtime_channel *ch)
-{
-    mock_ws_simulate_disconnect(x->f.t.m, mock_rt_last_attempt(&x->f.t));
-    fx_pump(&x->f);
-    for (int i = 0; i < 40 && ably_realtime_channel_state(ch) != ABLY_CHANNEL_SUSPENDED; i++) {
-        size_t n = mock_ws_attempt_count(x->f.t.m);
-        mock_ws_respond_refused(x->f.t.m, n - 1);
-        fx_advance(&x->f, 500);
-    }
-    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_SUSPENDED);
-}
-
-/* Connected as conn-1 with a 5 s connectionStateTtl and 500 ms retries. */
-static ably_realtime_channel *short_ttl_client(px_fx *x, const char *client_id)
-{
-    px_init(x);
-    x->f.t.o.client_id = client_id;
-    x->f.t.o.disconnected_retry_timeout_ms = 500;
-    ably_realtime_config cfg = {.connection_state_ttl_ms = 5000};
-    mock_rt_start(&x->f.t, &cfg);
-    ably_connection_connect(x->f.t.rt);
-    fx_pump(&x->f);
-    mock_ws_respond_success(x->f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000));
-    fx_pump(&x->f);
-    return fx_channel(&x->f, "p", NULL);
-}
-
 /* RTP5f: SUSPENDED keeps the map; after reattaching and the SYNC only the changes are
  * emitted. */
 static void suspended_keeps_the_map(void **state)
 {
     (void)state;
     px_fx x;
-    ably_realtime_channel *ch = short_ttl_client(&x, NULL);
+    ably_realtime_channel *ch = px_short_ttl_client(&x, NULL);
     ably_realtime_presence *p = ably_realtime_channel_presence(ch);
     x.f.attached_flags = 1;
     x.after_attached = SYNC_ALICE_BOB;
@@ -218,11 +200,9 @@ static void suspended_keeps_the_map(void **state)
     get_now(&x, p, true, &g);
     assert_int_equal(g.count, 2);
     x.f.auto_attach = false;
-    suspend(&x, ch);
+    px_suspend(&x, ch);
     get_now(&x, p, false, &g);
-    assert_int_equal(g.calls, 1);
-    assert_int_equal(g.code, 0);
-    assert_int_equal(g.count, 2);
+    px_assert_got(&g, 2);
     /* back: alice stayed, bob left, carol came */
     px_events ev = {0};
     ably_realtime_presence_subscribe(p, -1, px_on_event, &ev, NULL, NULL);
@@ -235,8 +215,7 @@ static void suspended_keeps_the_map(void **state)
     for (int i = 0; i < 200 && mock_rt_state(&x.f.t) != ABLY_CONN_CONNECTING; i++)
         fx_advance(&x.f, 500);
     size_t n = mock_ws_attempt_count(x.f.t.m);
-    mock_ws_respond_success(x.f.t.m, n - 1, mock_ws_connected_json("conn-2", "key-2", 15000, 5000));
-    fx_pump(&x.f);
+    mock_rt_accept(&x.f.t, n - 1, mock_ws_connected_json("conn-2", "key-2", 15000, 5000));
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
     get_now(&x, p, true, &g);
     assert_int_equal(g.count, 2);
@@ -250,8 +229,7 @@ static void suspended_keeps_the_map(void **state)
         else
             assert_string_equal(ev.client[i], "carol");
     }
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 /* RTP13 */
@@ -302,8 +280,7 @@ static void presence_fails_on_detached(void **state)
     ably_data d = ably_data_borrow(ABLY_DATA_STRING, "queued-enter", 12);
     ably_realtime_presence_enter(p, &d, fx_on_result, &e);
     fx_pump(&x.f);
-    assert_int_equal(e.calls, 1);
-    assert_true(e.code > 0);
+    assert_op_failed(&e);
     assert_int_equal(px_count_presence(&x, 0), 0);
     fx_free(&x.f);
 }
@@ -313,7 +290,7 @@ static void queued_presence_fails_on_suspended(void **state)
 {
     (void)state;
     px_fx x;
-    ably_realtime_channel *ch = short_ttl_client(&x, "my-client");
+    ably_realtime_channel *ch = px_short_ttl_client(&x, "my-client");
     x.f.auto_attach = false;
     ably_realtime_channel_attach(ch, NULL, NULL);
     fx_pump(&x.f);
@@ -326,12 +303,10 @@ static void queued_presence_fails_on_suspended(void **state)
     ably_realtime_presence_update(p, &d2, fx_on_result, &u);
     fx_pump(&x.f);
     assert_int_equal(px_count_presence(&x, 0), 0);
-    suspend(&x, ch);
+    px_suspend(&x, ch);
     assert_int_equal(px_count_presence(&x, 0), 0);
-    assert_int_equal(e.calls, 1);
-    assert_true(e.code > 0);
-    assert_int_equal(u.calls, 1);
-    assert_true(u.code > 0);
+    assert_op_failed(&e);
+    assert_op_failed(&u);
     fx_free(&x.f);
 }
 
@@ -340,12 +315,7 @@ static void queued_presence_fails_on_failed(void **state)
 {
     (void)state;
     px_fx x;
-    px_init(&x);
-    x.f.auto_attach = false;
-    px_start(&x, "my-client");
-    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
-    ably_realtime_channel_attach(ch, NULL, NULL);
-    fx_pump(&x.f);
+    ably_realtime_channel *ch = attaching_channel(&x, "my-client");
     op_result e = {0};
     ably_realtime_presence_enter(ably_realtime_channel_presence(ch), NULL, fx_on_result, &e);
     fx_pump(&x.f);
@@ -375,10 +345,7 @@ static void ack_after_detach_still_completes(void **state)
     fx_pump(&x.f);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_DETACHED);
     assert_int_equal(e.calls, 0);
-    char ack[128];
-    snprintf(ack, sizeof ack, "{\"action\":1,\"msgSerial\":%lld,\"count\":1}",
-             (long long)px_sent_presence(&x, 0, 0)->msg_serial);
-    fx_server(&x.f, ack);
+    fx_ack(&x.f, px_sent_presence(&x, 0, 0)->msg_serial, NULL);
     assert_int_equal(e.calls, 1);
     assert_int_equal(e.code, 0);
     fx_free(&x.f);
@@ -407,14 +374,19 @@ static void enter_ok(px_fx *x, ably_realtime_presence *p, const char *client_id,
     assert_int_equal(r.code, 0);
 }
 
+/* "my-client", attached with echoes on, has entered with data "hello". */
+static void entered_hello(px_fx *x, ably_realtime_channel **ch)
+{
+    enter_ok(x, echoing(x, "my-client", ch), NULL, "hello");
+}
+
 /* RTP17i: a new connection's ATTACHED re-enters this client. */
 static void reenters_on_attached_after_new_connection(void **state)
 {
     (void)state;
     px_fx x;
     ably_realtime_channel *ch;
-    ably_realtime_presence *p = echoing(&x, "my-client", &ch);
-    enter_ok(&x, p, NULL, "hello");
+    entered_hello(&x, &ch);
     assert_int_equal(px_count_presence(&x, 0), 1);
     size_t from = mock_ws_sent_count(x.f.t.m);
     px_reconnect(&x, "conn-2");
@@ -465,8 +437,7 @@ static void reentry_omits_id_from_another_connection(void **state)
     (void)state;
     px_fx x;
     ably_realtime_channel *ch;
-    ably_realtime_presence *p = echoing(&x, "my-client", &ch);
-    enter_ok(&x, p, NULL, "hello");
+    entered_hello(&x, &ch);
     size_t from = mock_ws_sent_count(x.f.t.m);
     px_reconnect(&x, "conn-2");
     const ably_protocol_message *pm = px_sent_presence(&x, from, 0);
@@ -491,8 +462,7 @@ static void no_reentry_when_resumed(void **state)
     (void)state;
     px_fx x;
     ably_realtime_channel *ch;
-    ably_realtime_presence *p = echoing(&x, "my-client", &ch);
-    enter_ok(&x, p, NULL, "hello");
+    entered_hello(&x, &ch);
     size_t from = mock_ws_sent_count(x.f.t.m);
     fx_server(&x.f, "{\"action\":11,\"channel\":\"p\",\"flags\":4}");
     assert_int_equal(px_count_presence(&x, from), 0);
@@ -507,8 +477,7 @@ static void reenters_after_resume_reattach(void **state)
     (void)state;
     px_fx x;
     ably_realtime_channel *ch;
-    ably_realtime_presence *p = echoing(&x, "my-client", &ch);
-    enter_ok(&x, p, NULL, "hello");
+    entered_hello(&x, &ch);
     size_t from = mock_ws_sent_count(x.f.t.m);
     x.echo = false;
     x.f.attached_flags = 4; /* RESUMED */
@@ -554,8 +523,7 @@ static void failed_reentry_emits_update(void **state)
     (void)state;
     px_fx x;
     ably_realtime_channel *ch;
-    ably_realtime_presence *p = echoing(&x, "my-client", &ch);
-    enter_ok(&x, p, NULL, "hello");
+    entered_hello(&x, &ch);
     reenter_fail_rec rec = {0};
     ably_realtime_channel_on(ch, ABLY_CHANNEL_EVENT_UPDATE, on_update, &rec);
     x.reply = PX_NACK;
@@ -595,8 +563,7 @@ static void own_members_arrive_without_subscribe(void **state)
     const ably_protocol_message *pm = px_sent_presence(&x, from, 0);
     assert_non_null(pm);
     assert_string_equal(pm->presence[0].client_id, "my-client");
-    px_get_clear(&g);
-    fx_free(&x.f);
+    px_done(&x, &g);
 }
 
 int main(void)

@@ -62,6 +62,29 @@ static const ably_presence_message *leave_of(const leaves *l, const char *client
 
 static size_t values_count(const ably_presence_map *m) { return ably_presence_map_values(m, NULL, 0); }
 
+/* A memberKey map holding alice (c1) and bob (c2), both entered at 100. */
+static void alice_and_bob(ably_presence_map *m)
+{
+    ably_presence_map_init(m, false);
+    ENTER(m, "alice", "c1", "c1:0:0", 100);
+    ENTER(m, "bob", "c2", "c2:0:0", 100);
+}
+
+/* Ends the sync at `now`, asserting how many leaves it synthesized and members remain. */
+static leaves end_sync_expect(ably_presence_map *m, int64_t now, size_t leaves_count, size_t remaining)
+{
+    leaves l = end_sync(m, now);
+    assert_int_equal(l.count, leaves_count);
+    assert_int_equal(values_count(m), remaining);
+    return l;
+}
+
+static void free_all(ably_presence_map *m, leaves *l)
+{
+    leaves_free(l);
+    ably_presence_map_free(m);
+}
+
 static void startsync_sets_flag(void **state)
 {
     (void)state;
@@ -82,29 +105,23 @@ static void endsync_clears_flag(void **state)
     assert_true(m.syncing);
     leaves l = end_sync(&m, 1);
     assert_false(m.syncing);
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void stale_members_leave_after_sync(void **state)
 {
     (void)state;
     ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    ENTER(&m, "alice", "c1", "c1:0:0", 100);
-    ENTER(&m, "bob", "c2", "c2:0:0", 100);
+    alice_and_bob(&m);
     assert_int_equal(values_count(&m), 2);
     ably_presence_map_start_sync(&m);
     PRESENT(&m, "alice", "c1", "c1:1:0", 200);
-    leaves l = end_sync(&m, 300);
-    assert_int_equal(l.count, 1);
+    leaves l = end_sync_expect(&m, 300, 1, 1);
     assert_string_equal(l.items[0].client_id, "bob");
     assert_int_equal(l.items[0].action, ABLY_PRESENCE_ACTION_LEAVE);
-    assert_int_equal(values_count(&m), 1);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
     assert_null(ably_presence_map_get(&m, "c2:bob"));
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void synth_leave_null_id_timestamp(void **state)
@@ -125,52 +142,41 @@ static void synth_leave_null_id_timestamp(void **state)
     assert_null(leave->id);
     assert_true(leave->has_timestamp);
     assert_int_equal(leave->timestamp, 1700000000123); /* the current time handed in */
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void updated_members_survive_sync(void **state)
 {
     (void)state;
     ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    ENTER(&m, "alice", "c1", "c1:0:0", 100);
-    ENTER(&m, "bob", "c2", "c2:0:0", 100);
+    alice_and_bob(&m);
     ENTER(&m, "carol", "c3", "c3:0:0", 100);
     ably_presence_map_start_sync(&m);
     PRESENT(&m, "alice", "c1", "c1:1:0", 200);
     put(&m, ABLY_PRESENCE_ACTION_UPDATE, "bob", "c2", "c2:1:0", 200, "new-data", true);
-    leaves l = end_sync(&m, 300);
-    assert_int_equal(l.count, 1);
+    leaves l = end_sync_expect(&m, 300, 1, 2);
     assert_string_equal(l.items[0].client_id, "carol");
-    assert_int_equal(values_count(&m), 2);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
     const ably_presence_message *bob = ably_presence_map_get(&m, "c2:bob");
     assert_non_null(bob);
     assert_string_equal(bob->data.bytes, "new-data");
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void new_sync_discards_previous(void **state)
 {
     (void)state;
     ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    ENTER(&m, "alice", "c1", "c1:0:0", 100);
-    ENTER(&m, "bob", "c2", "c2:0:0", 100);
+    alice_and_bob(&m);
     ably_presence_map_start_sync(&m);
     PRESENT(&m, "alice", "c1", "c1:1:0", 200);
     ably_presence_map_start_sync(&m); /* a new sequence */
     PRESENT(&m, "alice", "c1", "c1:2:0", 300);
     PRESENT(&m, "bob", "c2", "c2:1:0", 300);
-    leaves l = end_sync(&m, 400);
-    assert_int_equal(l.count, 0);
-    assert_int_equal(values_count(&m), 2);
+    leaves l = end_sync_expect(&m, 400, 0, 2);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
     assert_non_null(ably_presence_map_get(&m, "c2:bob"));
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 /* The restart forgets what the discarded sync saw: alice, seen only there, goes. */
@@ -178,9 +184,7 @@ static void restarted_sync_forgets_seen_members(void **state)
 {
     (void)state;
     ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    ENTER(&m, "alice", "c1", "c1:0:0", 100);
-    ENTER(&m, "bob", "c2", "c2:0:0", 100);
+    alice_and_bob(&m);
     ably_presence_map_start_sync(&m);
     PRESENT(&m, "alice", "c1", "c1:1:0", 200);
     ably_presence_map_start_sync(&m);
@@ -189,28 +193,22 @@ static void restarted_sync_forgets_seen_members(void **state)
     assert_int_equal(l.count, 1);
     assert_string_equal(l.items[0].client_id, "alice");
     assert_null(ably_presence_map_get(&m, "c1:alice"));
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void single_message_sync(void **state)
 {
     (void)state;
     ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    ENTER(&m, "alice", "c1", "c1:0:0", 100);
-    ENTER(&m, "bob", "c2", "c2:0:0", 100);
+    alice_and_bob(&m);
     ably_presence_map_start_sync(&m);
     PRESENT(&m, "alice", "c1", "c1:1:0", 200);
-    leaves l = end_sync(&m, 300);
-    assert_int_equal(l.count, 1);
+    leaves l = end_sync_expect(&m, 300, 1, 1);
     assert_string_equal(l.items[0].client_id, "bob");
     assert_int_equal(l.items[0].action, ABLY_PRESENCE_ACTION_LEAVE);
-    assert_int_equal(values_count(&m), 1);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
     assert_false(m.syncing);
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void no_has_presence_clears_members(void **state)
@@ -222,8 +220,7 @@ static void no_has_presence_clears_members(void **state)
     put(&m, ABLY_PRESENCE_ACTION_ENTER, "bob", "c2", "c2:0:0", 100, "b", true);
     put(&m, ABLY_PRESENCE_ACTION_ENTER, "carol", "c3", "c3:0:0", 100, "c", true);
     ably_presence_map_start_sync(&m);
-    leaves l = end_sync(&m, 500);
-    assert_int_equal(l.count, 3);
+    leaves l = end_sync_expect(&m, 500, 3, 0);
     const char *clients[] = {"alice", "bob", "carol"}, *data[] = {"a", "b", "c"};
     for (int i = 0; i < 3; i++) {
         const ably_presence_message *leave = leave_of(&l, clients[i]);
@@ -232,30 +229,23 @@ static void no_has_presence_clears_members(void **state)
         assert_string_equal(leave->data.bytes, data[i]);
         assert_null(leave->id);
     }
-    assert_int_equal(values_count(&m), 0);
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void leave_during_sync_absent_cleanup(void **state)
 {
     (void)state;
     ably_presence_map m;
-    ably_presence_map_init(&m, false);
-    ENTER(&m, "alice", "c1", "c1:0:0", 100);
-    ENTER(&m, "bob", "c2", "c2:0:0", 100);
+    alice_and_bob(&m);
     ably_presence_map_start_sync(&m);
     PRESENT(&m, "alice", "c1", "c1:1:0", 200);
     put(&m, ABLY_PRESENCE_ACTION_LEAVE, "bob", "c2", "c2:1:0", 200, NULL, false); /* not emitted */
     assert_non_null(ably_presence_map_get(&m, "c2:bob"));
     assert_int_equal(ably_presence_map_get(&m, "c2:bob")->action, ABLY_PRESENCE_ACTION_ABSENT);
-    leaves l = end_sync(&m, 300);
-    assert_int_equal(l.count, 0); /* an ABSENT member goes without a LEAVE */
+    leaves l = end_sync_expect(&m, 300, 0, 1); /* an ABSENT member goes without a LEAVE */
     assert_null(ably_presence_map_get(&m, "c2:bob"));
-    assert_int_equal(values_count(&m), 1);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void empty_map_sync_no_leaves(void **state)
@@ -265,12 +255,9 @@ static void empty_map_sync_no_leaves(void **state)
     ably_presence_map_init(&m, false);
     ably_presence_map_start_sync(&m);
     PRESENT(&m, "alice", "c1", "c1:0:0", 100);
-    leaves l = end_sync(&m, 200);
-    assert_int_equal(l.count, 0);
-    assert_int_equal(values_count(&m), 1);
+    leaves l = end_sync_expect(&m, 200, 0, 1);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void endsync_without_startsync_noop(void **state)
@@ -279,13 +266,10 @@ static void endsync_without_startsync_noop(void **state)
     ably_presence_map m;
     ably_presence_map_init(&m, false);
     ENTER(&m, "alice", "c1", "c1:0:0", 100);
-    leaves l = end_sync(&m, 200);
-    assert_int_equal(l.count, 0);
-    assert_int_equal(values_count(&m), 1);
+    leaves l = end_sync_expect(&m, 200, 0, 1);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
     assert_false(m.syncing);
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void stale_sync_removes_from_residuals(void **state)
@@ -296,13 +280,10 @@ static void stale_sync_removes_from_residuals(void **state)
     put(&m, ABLY_PRESENCE_ACTION_ENTER, "alice", "c1", "c1:5:0", 500, "original", true);
     ably_presence_map_start_sync(&m);
     put(&m, ABLY_PRESENCE_ACTION_PRESENT, "alice", "c1", "c1:3:0", 300, "stale", false); /* rejected */
-    leaves l = end_sync(&m, 600);
-    assert_int_equal(l.count, 0);
-    assert_int_equal(values_count(&m), 1);
+    leaves l = end_sync_expect(&m, 600, 0, 1);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
     assert_string_equal(ably_presence_map_get(&m, "c1:alice")->data.bytes, "original");
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void presence_echoes_then_sync_preserves(void **state)
@@ -321,9 +302,7 @@ static void presence_echoes_then_sync_preserves(void **state)
     ably_presence_map_start_sync(&m);
     for (int i = 0; i < 3; i++) /* the same ids again: stale, yet seen */
         put(&m, ABLY_PRESENCE_ACTION_PRESENT, client[i], "c1", id[i], 100, data[i], false);
-    leaves l = end_sync(&m, 200);
-    assert_int_equal(l.count, 0);
-    assert_int_equal(values_count(&m), 3);
+    leaves l = end_sync_expect(&m, 200, 0, 3);
     for (int i = 0; i < 3; i++) {
         char key[16];
         snprintf(key, sizeof key, "c1:user-%d", i);
@@ -331,8 +310,7 @@ static void presence_echoes_then_sync_preserves(void **state)
         assert_non_null(member);
         assert_string_equal(member->data.bytes, data[i]);
     }
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 static void new_member_during_sync_survives(void **state)
@@ -344,13 +322,10 @@ static void new_member_during_sync_survives(void **state)
     ably_presence_map_start_sync(&m);
     PRESENT(&m, "alice", "c1", "c1:1:0", 200);
     ENTER(&m, "bob", "c2", "c2:0:0", 200);
-    leaves l = end_sync(&m, 300);
-    assert_int_equal(l.count, 0);
-    assert_int_equal(values_count(&m), 2);
+    leaves l = end_sync_expect(&m, 300, 0, 2);
     assert_non_null(ably_presence_map_get(&m, "c1:alice"));
     assert_non_null(ably_presence_map_get(&m, "c2:bob"));
-    leaves_free(&l);
-    ably_presence_map_free(&m);
+    free_all(&m, &l);
 }
 
 /* ---- the client on the mock WebSocket ---- */
@@ -421,6 +396,14 @@ static members get_now(chan_fx *f, ably_realtime_presence *p)
     return r;
 }
 
+/* get() lists exactly one member, with this clientId. */
+static void assert_only_member(chan_fx *f, ably_realtime_presence *p, const char *client_id)
+{
+    members got = get_now(f, p);
+    assert_int_equal(got.count, 1);
+    assert_string_equal(got.clients[0], client_id);
+}
+
 /* Attached to "p" on connection conn-1, recording every presence event in *ev. */
 static ably_realtime_presence *attached(chan_fx *f, const char *client_id, int64_t flags, events *ev)
 {
@@ -429,8 +412,7 @@ static ably_realtime_presence *attached(chan_fx *f, const char *client_id, int64
     f->attached_flags = flags;
     fx_start(f);
     fx_connect(f);
-    ably_realtime_channel *ch = fx_channel(f, "p", NULL);
-    fx_attach(f, ch);
+    ably_realtime_channel *ch = fx_attached(f, "p", NULL);
     ably_realtime_presence *p = ably_realtime_channel_presence(ch);
     memset(ev, 0, sizeof *ev);
     ably_realtime_presence_subscribe(p, -1, on_event, ev, NULL, NULL);
@@ -500,16 +482,12 @@ static void client_leave_during_sync_is_silent(void **state)
     assert_false(ably_realtime_presence_sync_complete(p));
     PRESENCE_FRAME(&f, P_LEAVE, "b", "c2", "c2:1:0", 20);
     assert_int_equal(count_action(&ev, ABLY_PRESENCE_ACTION_LEAVE), 0);
-    members got = get_now(&f, p);
-    assert_int_equal(got.count, 1);
-    assert_string_equal(got.clients[0], "a");
+    assert_only_member(&f, p, "a");
     /* the last page still lists b (an older state): the ABSENT entry is newer */
     SYNC_FRAME(&f, "s1:", "b", "c2", "c2:0:0", 10);
     assert_true(ably_realtime_presence_sync_complete(p));
     assert_int_equal(count_action(&ev, ABLY_PRESENCE_ACTION_LEAVE), 0);
-    got = get_now(&f, p);
-    assert_int_equal(got.count, 1);
-    assert_string_equal(got.clients[0], "a");
+    assert_only_member(&f, p, "a");
     fx_free(&f);
 }
 
@@ -534,9 +512,7 @@ static void client_synthesizes_leaves_after_sync(void **state)
     assert_string_equal(ev.data[0], "b-data"); /* the member's own attributes */
     assert_false(ev.has_id[0]);
     assert_int_equal(ev.timestamp[0], now);
-    members got = get_now(&f, p);
-    assert_int_equal(got.count, 1);
-    assert_string_equal(got.clients[0], "a");
+    assert_only_member(&f, p, "a");
     fx_free(&f);
 }
 
@@ -559,9 +535,7 @@ static void client_new_sequence_restarts_sync(void **state)
     assert_int_equal(ev.count, 1);
     assert_int_equal(ev.action[0], ABLY_PRESENCE_ACTION_LEAVE);
     assert_string_equal(ev.client[0], "a");
-    members got = get_now(&f, p);
-    assert_int_equal(got.count, 1);
-    assert_string_equal(got.clients[0], "b");
+    assert_only_member(&f, p, "b");
     fx_free(&f);
 }
 
@@ -580,9 +554,7 @@ static void client_single_message_sync(void **state)
     assert_int_equal(ev.action[0], ABLY_PRESENCE_ACTION_PRESENT);
     assert_int_equal(ev.action[1], ABLY_PRESENCE_ACTION_LEAVE); /* b was not in it */
     assert_string_equal(ev.client[1], "b");
-    members got = get_now(&f, p);
-    assert_int_equal(got.count, 1);
-    assert_string_equal(got.clients[0], "a");
+    assert_only_member(&f, p, "a");
     fx_free(&f);
 }
 

@@ -157,6 +157,75 @@ static void assert_data(const ably_data *d, const char *text)
     assert_memory_equal(d->bytes, text, d->len);
 }
 
+/* The callback ran once, with success and (when `serial` is not NULL) that first serial. */
+static void assert_acked(const pub_result *r, const char *serial)
+{
+    assert_int_equal(r->calls, 1);
+    assert_int_equal(r->code, 0);
+    if (serial)
+        assert_string_equal(r->serials[0], serial);
+}
+
+/* The callback ran once, with an error. */
+static void assert_refused(const pub_result *r)
+{
+    assert_int_equal(r->calls, 1);
+    assert_true(r->code > 0);
+}
+
+/* Publishes one message in the channel's current state and asserts that it fails. */
+static void assert_publish_refused(pub_fx *p, ably_realtime_channel *ch)
+{
+    pub_result r = {0};
+    publish_text(ch, "fail", "should-error", &r);
+    fx_pump(&p->f);
+    assert_refused(&r);
+}
+
+/* Publishes the message that the RTN7 tests leave pending. */
+static void publish_pending(pub_fx *p, ably_realtime_channel *ch, pub_result *r)
+{
+    publish_text(ch, "pending", "data", r);
+    fx_pump(&p->f);
+}
+
+/* pub_connected, then attaches "pub". */
+static ably_realtime_channel *pub_attached(pub_fx *p)
+{
+    ably_realtime_channel *ch = pub_connected(p, NULL);
+    fx_attach(&p->f, ch);
+    return ch;
+}
+
+/* Starts the client with channel "pub" and calls connect(): the attempt stays unanswered. */
+static ably_realtime_channel *pub_connecting(pub_fx *p)
+{
+    mock_rt_start(&p->f.t, NULL);
+    ably_realtime_channel *ch = fx_channel(&p->f, "pub", NULL);
+    ably_connection_connect(p->f.t.rt);
+    fx_pump(&p->f);
+    return ch;
+}
+
+/* ACKs only on the second transport, with `res`: what is sent before a reconnect stays pending. */
+static void ack_after_reconnect(pub_fx *p, const char *res)
+{
+    p->reply = REPLY_ACK;
+    p->reply_from_attempt = 1;
+    p->res = res;
+}
+
+/* Three messages event1..3 with data data1..3 (borrowed static strings). */
+static void three_messages(ably_message msgs[3])
+{
+    static const char *names[] = {"event1", "event2", "event3"}, *datas[] = {"data1", "data2", "data3"};
+    for (int i = 0; i < 3; i++) {
+        ably_message_init(&msgs[i]);
+        msgs[i].name = (char *)names[i];
+        msgs[i].data = ably_data_borrow(ABLY_DATA_STRING, datas[i], 5);
+    }
+}
+
 /* ---- RTL6i ---- */
 
 static void publish_name_and_data_is_one_message(void **state)
@@ -164,8 +233,7 @@ static void publish_name_and_data_is_one_message(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     publish_text(ch, "greeting", "hello", NULL);
     fx_pump(&p.f);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 1);
@@ -183,15 +251,9 @@ static void publish_array_is_one_frame(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     ably_message msgs[3];
-    const char *names[] = {"event1", "event2", "event3"}, *datas[] = {"data1", "data2", "data3"};
-    for (int i = 0; i < 3; i++) {
-        ably_message_init(&msgs[i]);
-        msgs[i].name = (char *)names[i];
-        msgs[i].data = ably_data_borrow(ABLY_DATA_STRING, datas[i], 5);
-    }
+    three_messages(msgs);
     ably_realtime_channel_publish_messages(ch, msgs, 3, NULL, NULL);
     fx_pump(&p.f);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 1);
@@ -208,8 +270,7 @@ static void publish_message_object(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     ably_message m;
     ably_message_init(&m);
     m.name = "custom";
@@ -345,8 +406,7 @@ static void sent_at_once_when_attached(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
     publish_text(ch, "test", "immediate", NULL);
     fx_pump(&p.f);
@@ -394,16 +454,12 @@ static void queued_while_connecting(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    mock_rt_start(&p.f.t, NULL);
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    ably_connection_connect(p.f.t.rt);
-    fx_pump(&p.f);
+    ably_realtime_channel *ch = pub_connecting(&p);
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTING);
     publish_text(ch, "queued", "waiting", NULL);
     fx_pump(&p.f);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
-    mock_ws_respond_success(p.f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 1);
     assert_string_equal(nth_message_frame(&p, 0)->messages[0].name, "queued");
@@ -417,10 +473,8 @@ static void queued_while_disconnected(void **state)
     pub_fx p;
     pub_init(&p);
     ably_realtime_channel *ch = pub_connected(&p, NULL);
-    mock_ws_simulate_disconnect(p.f.t.m, 0);
-    fx_pump(&p.f);
-    mock_ws_respond_refused(p.f.t.m, 1); /* the immediate retry fails: DISCONNECTED until the retry timer */
-    fx_pump(&p.f);
+    mock_rt_drop(&p.f.t, 0);
+    mock_rt_refuse(&p.f.t, 1); /* the immediate retry fails: DISCONNECTED until the retry timer */
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_DISCONNECTED);
     publish_text(ch, "during-disconnect", "queued", NULL);
     fx_pump(&p.f);
@@ -429,8 +483,7 @@ static void queued_while_disconnected(void **state)
     for (int i = 0; i < 15 && mock_ws_attempt_count(p.f.t.m) < 3; i++)
         fx_advance(&p.f, 2000);
     assert_int_equal(mock_ws_attempt_count(p.f.t.m), 3);
-    mock_ws_respond_success(p.f.t.m, 2, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 2, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
     assert_true(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE) > before);
     assert_string_equal(nth_message_frame(&p, 0)->messages[0].name, "during-disconnect");
@@ -460,18 +513,14 @@ static void queued_messages_sent_in_order(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    mock_rt_start(&p.f.t, NULL);
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    ably_connection_connect(p.f.t.rt);
-    fx_pump(&p.f);
+    ably_realtime_channel *ch = pub_connecting(&p);
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTING);
     publish_text(ch, "first", "1", NULL);
     publish_text(ch, "second", "2", NULL);
     publish_text(ch, "third", "3", NULL);
     fx_pump(&p.f);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
-    mock_ws_respond_success(p.f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 120000));
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 3);
     assert_string_equal(nth_message_frame(&p, 0)->messages[0].name, "first");
     assert_string_equal(nth_message_frame(&p, 1)->messages[0].name, "second");
@@ -485,16 +534,9 @@ static void fails_without_queue_messages_when_not_connected(void **state)
     pub_fx p;
     pub_init(&p);
     p.f.t.o.queue_messages = false;
-    mock_rt_start(&p.f.t, NULL);
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    ably_connection_connect(p.f.t.rt);
-    fx_pump(&p.f);
+    ably_realtime_channel *ch = pub_connecting(&p);
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTING);
-    pub_result r = {0};
-    publish_text(ch, "fail", "should-error", &r);
-    fx_pump(&p.f);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_publish_refused(&p, ch);
     fx_free(&p.f);
 }
 
@@ -513,11 +555,7 @@ static void fails_when_connection_suspended(void **state)
     ably_connection_connect(p.f.t.rt);
     fx_pump(&p.f);
     advance_until_suspended(&p);
-    pub_result r = {0};
-    publish_text(ch, "fail", "should-error", &r);
-    fx_pump(&p.f);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_publish_refused(&p, ch);
     fx_free(&p.f);
 }
 
@@ -528,11 +566,7 @@ static void fails_when_connection_closed(void **state)
     pub_init(&p);
     ably_realtime_channel *ch = pub_connected(&p, NULL);
     close_connection(&p);
-    pub_result r = {0};
-    publish_text(ch, "fail", "should-error", &r);
-    fx_pump(&p.f);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_publish_refused(&p, ch);
     fx_free(&p.f);
 }
 
@@ -541,19 +575,11 @@ static void fails_when_connection_failed(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    mock_rt_start(&p.f.t, NULL);
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    ably_connection_connect(p.f.t.rt);
-    fx_pump(&p.f);
-    mock_ws_respond_error(p.f.t.m, 0, "{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,"
+    ably_realtime_channel *ch = pub_connecting(&p);
+    mock_rt_refuse_with(&p.f.t, 0, "{\"action\":9,\"error\":{\"code\":80000,\"statusCode\":400,"
                                       "\"message\":\"Fatal error\"}}");
-    fx_pump(&p.f);
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_FAILED);
-    pub_result r = {0};
-    publish_text(ch, "fail", "should-error", &r);
-    fx_pump(&p.f);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_publish_refused(&p, ch);
     fx_free(&p.f);
 }
 
@@ -572,11 +598,7 @@ static void fails_when_channel_suspended(void **state)
     assert_int_equal(attach.calls, 1);
     assert_true(attach.code != 0);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_SUSPENDED);
-    pub_result r = {0};
-    publish_text(ch, "fail", "should-error", &r);
-    fx_pump(&p.f);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_publish_refused(&p, ch);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
     fx_free(&p.f);
 }
@@ -595,11 +617,7 @@ static void fails_when_channel_failed(void **state)
                     "\"message\":\"Not permitted\"}}");
     assert_int_equal(attach.code, 40160);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_FAILED);
-    pub_result r = {0};
-    publish_text(ch, "fail", "should-error", &r);
-    fx_pump(&p.f);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_publish_refused(&p, ch);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 0);
     fx_free(&p.f);
 }
@@ -630,8 +648,7 @@ static void ack_gives_publish_result(void **state)
     pub_init(&p);
     p.reply = REPLY_ACK;
     p.res = "[{\"serials\":[\"abc123\"]}]";
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
     publish_text(ch, "greeting", "hello", &r);
     fx_pump(&p.f);
@@ -652,15 +669,9 @@ static void batch_ack_gives_serial_per_message(void **state)
     pub_init(&p);
     p.reply = REPLY_ACK;
     p.res = "[{\"serials\":[\"serial-1\",null,\"serial-3\"]}]";
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     ably_message msgs[3];
-    const char *names[] = {"event1", "event2", "event3"}, *datas[] = {"data1", "data2", "data3"};
-    for (int i = 0; i < 3; i++) {
-        ably_message_init(&msgs[i]);
-        msgs[i].name = (char *)names[i];
-        msgs[i].data = ably_data_borrow(ABLY_DATA_STRING, datas[i], 5);
-    }
+    three_messages(msgs);
     pub_result r = {0};
     ably_realtime_channel_publish_messages(ch, msgs, 3, on_published, &r);
     fx_pump(&p.f);
@@ -681,8 +692,7 @@ static void sequential_publishes_count_msg_serial_up(void **state)
     pub_fx p;
     pub_init(&p);
     p.reply = REPLY_ACK; /* serial-<msgSerial> */
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r1 = {0}, r2 = {0}, r3 = {0};
     publish_text(ch, "first", "1", &r1);
     fx_pump(&p.f);
@@ -713,12 +723,8 @@ static void one_ack_counts_several_frames(void **state)
     fx_pump(&p.f);
     fx_server(&p.f, "{\"action\":1,\"msgSerial\":0,\"count\":2,\"res\":[{\"serials\":[\"s-a\"]},"
                     "{\"serials\":[\"s-b\"]}]}");
-    assert_int_equal(r1.calls, 1);
-    assert_int_equal(r1.code, 0);
-    assert_string_equal(r1.serials[0], "s-a");
-    assert_int_equal(r2.calls, 1);
-    assert_int_equal(r2.code, 0);
-    assert_string_equal(r2.serials[0], "s-b");
+    assert_acked(&r1, "s-a");
+    assert_acked(&r2, "s-b");
     assert_int_equal(r3.calls, 0); /* outside the count */
     fx_server(&p.f, "{\"action\":1,\"msgSerial\":2,\"count\":1,\"res\":[{\"serials\":[\"s-c\"]}]}");
     assert_int_equal(r3.calls, 1);
@@ -733,8 +739,7 @@ static void nack_fails_publish(void **state)
     pub_init(&p);
     p.reply = REPLY_NACK;
     p.error = "{\"code\":40160,\"statusCode\":401,\"message\":\"Publish rejected\"}";
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
     publish_text(ch, "rejected", "data", &r);
     fx_pump(&p.f);
@@ -756,20 +761,15 @@ static void pending_fails_on_suspended(void **state)
     mock_rt_start(&p.f.t, NULL);
     ably_connection_connect(p.f.t.rt);
     fx_pump(&p.f);
-    mock_ws_respond_success(p.f.t.m, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000)); /* TTL 5 s */
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 0, mock_ws_connected_json("conn-1", "key-1", 15000, 5000)); /* TTL 5 s */
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = fx_attached(&p.f, "pub", NULL);
     pub_result r = {0};
-    publish_text(ch, "pending", "data", &r);
-    fx_pump(&p.f);
+    publish_pending(&p, ch, &r);
     mock_ws_on_attempt(p.f.t.m, refuse_every_attempt, NULL);
-    mock_ws_simulate_disconnect(p.f.t.m, 0);
-    fx_pump(&p.f);
+    mock_rt_drop(&p.f.t, 0);
     advance_until_suspended(&p);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_refused(&r);
     fx_free(&p.f);
 }
 
@@ -778,15 +778,12 @@ static void pending_fails_on_closed(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
-    publish_text(ch, "pending", "data", &r);
-    fx_pump(&p.f);
+    publish_pending(&p, ch, &r);
     assert_int_equal(r.calls, 0);
     close_connection(&p);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_refused(&r);
     fx_free(&p.f);
 }
 
@@ -797,14 +794,11 @@ static void pending_fails_on_failed(void **state)
     pub_init(&p);
     p.reply = REPLY_FATAL;
     p.error = "{\"code\":80000,\"statusCode\":400,\"message\":\"Fatal error\"}";
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
-    publish_text(ch, "pending", "data", &r);
-    fx_pump(&p.f);
+    publish_pending(&p, ch, &r);
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_FAILED);
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_refused(&r);
     fx_free(&p.f);
 }
 
@@ -813,20 +807,16 @@ static void every_pending_publish_fails(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r1 = {0}, r2 = {0}, r3 = {0};
     publish_text(ch, "msg1", "data1", &r1);
     publish_text(ch, "msg2", "data2", &r2);
     publish_text(ch, "msg3", "data3", &r3);
     fx_pump(&p.f);
     close_connection(&p);
-    assert_int_equal(r1.calls, 1);
-    assert_true(r1.code > 0);
-    assert_int_equal(r2.calls, 1);
-    assert_true(r2.code > 0);
-    assert_int_equal(r3.calls, 1);
-    assert_true(r3.code > 0);
+    assert_refused(&r1);
+    assert_refused(&r2);
+    assert_refused(&r3);
     fx_free(&p.f);
 }
 
@@ -837,11 +827,9 @@ static void pending_fails_with_the_state_change_reason(void **state)
     pub_init(&p);
     p.reply = REPLY_FATAL;
     p.error = "{\"code\":80019,\"statusCode\":400,\"message\":\"Connection closed due to admin action\"}";
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
-    publish_text(ch, "pending", "data", &r);
-    fx_pump(&p.f);
+    publish_pending(&p, ch, &r);
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_FAILED);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.code, 80019);
@@ -859,17 +847,13 @@ static void pending_fails_on_disconnect_without_queueing(void **state)
     pub_fx p;
     pub_init(&p);
     p.f.t.o.queue_messages = false;
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
-    publish_text(ch, "pending", "data", &r);
-    fx_pump(&p.f);
-    mock_ws_simulate_disconnect(p.f.t.m, 0);
-    fx_pump(&p.f);
+    publish_pending(&p, ch, &r);
+    mock_rt_drop(&p.f.t, 0);
     const ably_connection_event disconnected = ABLY_CONN_EVENT_DISCONNECTED;
     assert_true(mock_ws_changes_contain(&p.f.t.rec, &disconnected, 1));
-    assert_int_equal(r.calls, 1);
-    assert_true(r.code > 0);
+    assert_refused(&r);
     fx_free(&p.f);
 }
 
@@ -878,24 +862,16 @@ static void pending_survives_disconnect_when_queueing(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    p.reply = REPLY_ACK;
-    p.reply_from_attempt = 1;
-    p.res = "[{\"serials\":[\"serial-ack\"]}]";
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ack_after_reconnect(&p, "[{\"serials\":[\"serial-ack\"]}]");
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
-    publish_text(ch, "pending", "data", &r);
-    fx_pump(&p.f);
-    mock_ws_simulate_disconnect(p.f.t.m, 0);
-    fx_pump(&p.f);
+    publish_pending(&p, ch, &r);
+    mock_rt_drop(&p.f.t, 0);
     assert_int_equal(r.calls, 0); /* not failed by DISCONNECTED */
     fx_advance(&p.f, 2000);
-    mock_ws_respond_success(p.f.t.m, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    fx_pump(&p.f);
+    mock_rt_accept(&p.f.t, 1, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
     assert_int_equal(mock_rt_state(&p.f.t), ABLY_CONN_CONNECTED);
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.code, 0);
-    assert_string_equal(r.serials[0], "serial-ack");
+    assert_acked(&r, "serial-ack");
     fx_free(&p.f);
 }
 
@@ -906,11 +882,8 @@ static void pending_resent_on_new_transport(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    p.reply = REPLY_ACK;
-    p.reply_from_attempt = 1;
-    p.res = "[{\"serials\":[\"serial-resent\"]}]";
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ack_after_reconnect(&p, "[{\"serials\":[\"serial-resent\"]}]");
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result r = {0};
     publish_text(ch, "resend-me", "data", &r);
     fx_pump(&p.f);
@@ -922,9 +895,7 @@ static void pending_resent_on_new_transport(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(mock_ws_sent_attempt(p.f.t.m, idx[1]), 1);
     assert_string_equal(mock_ws_sent(p.f.t.m, idx[1])->messages[0].name, "resend-me");
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.code, 0);
-    assert_string_equal(r.serials[0], "serial-resent");
+    assert_acked(&r, "serial-resent");
     fx_free(&p.f);
 }
 
@@ -933,13 +904,10 @@ static void resume_keeps_msg_serials(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    p.reply = REPLY_ACK;
-    p.reply_from_attempt = 1;
-    p.res = "[{\"serials\":[\"serial-resumed\"]}]";
+    ack_after_reconnect(&p, "[{\"serials\":[\"serial-resumed\"]}]");
     mock_rt_start(&p.f.t, NULL);
     mock_rt_connect(&p.f.t, "connection-abc", "key-1");
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = fx_attached(&p.f, "pub", NULL);
     pub_result r1 = {0}, r2 = {0};
     publish_text(ch, "msg1", "data1", &r1);
     publish_text(ch, "msg2", "data2", &r2);
@@ -951,10 +919,8 @@ static void resume_keeps_msg_serials(void **state)
     assert_int_equal(mock_ws_sent_attempt(p.f.t.m, idx[2]), 1);
     assert_int_equal(mock_ws_sent(p.f.t.m, idx[2])->msg_serial, serial1);
     assert_int_equal(mock_ws_sent(p.f.t.m, idx[3])->msg_serial, serial2);
-    assert_int_equal(r1.calls, 1);
-    assert_int_equal(r2.calls, 1);
-    assert_int_equal(r1.code, 0);
-    assert_int_equal(r2.code, 0);
+    assert_acked(&r1, NULL);
+    assert_acked(&r2, NULL);
     fx_free(&p.f);
 }
 
@@ -963,13 +929,10 @@ static void failed_resume_renumbers_msg_serials(void **state)
     (void)state;
     pub_fx p;
     pub_init(&p);
-    p.reply = REPLY_ACK;
-    p.reply_from_attempt = 1;
-    p.res = "[{\"serials\":[\"serial-new\"]}]";
+    ack_after_reconnect(&p, "[{\"serials\":[\"serial-new\"]}]");
     mock_rt_start(&p.f.t, NULL);
     mock_rt_connect(&p.f.t, "connection-first", "key-first");
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = fx_attached(&p.f, "pub", NULL);
     /* one publish acknowledged first, so that the renumbering is visible */
     pub_result r0 = {0}, r1 = {0}, r2 = {0};
     publish_text(ch, "msg0", "data0", &r0);
@@ -1008,47 +971,44 @@ static size_t count_on_attempt(pub_fx *p, ably_protocol_message_action action, s
     return n;
 }
 
+/* RTN19b: an ATTACH (or DETACH) left unanswered on the first transport is sent again on
+ * the next one, whose answer completes it. */
+static void assert_pending_op_resent(bool detach)
+{
+    pub_fx p;
+    pub_init(&p);
+    p.f.auto_attach = detach;
+    ably_realtime_channel *ch = pub_connected(&p, NULL);
+    if (detach) {
+        fx_attach(&p.f, ch);
+        p.f.auto_detach = false;
+    }
+    ably_protocol_message_action action = detach ? ABLY_PROTOCOL_MESSAGE_ACTION_DETACH
+                                                 : ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH;
+    op_result op = {0};
+    (detach ? ably_realtime_channel_detach : ably_realtime_channel_attach)(ch, fx_on_result, &op);
+    fx_pump(&p.f);
+    assert_int_equal(ably_realtime_channel_state(ch), detach ? ABLY_CHANNEL_DETACHING : ABLY_CHANNEL_ATTACHING);
+    assert_int_equal(count_on_attempt(&p, action, 0), 1);
+    p.f.auto_attach = p.f.auto_detach = true; /* the second transport answers */
+    reconnect(&p, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
+    assert_true(count_on_attempt(&p, action, 1) >= 1);
+    assert_int_equal(op.calls, 1);
+    assert_int_equal(op.code, 0);
+    assert_int_equal(ably_realtime_channel_state(ch), detach ? ABLY_CHANNEL_DETACHED : ABLY_CHANNEL_ATTACHED);
+    fx_free(&p.f);
+}
+
 static void pending_attach_resent_after_reconnect(void **state)
 {
     (void)state;
-    pub_fx p;
-    pub_init(&p);
-    p.f.auto_attach = false;
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    op_result attach = {0};
-    ably_realtime_channel_attach(ch, fx_on_result, &attach);
-    fx_pump(&p.f);
-    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
-    assert_int_equal(count_on_attempt(&p, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH, 0), 1);
-    p.f.auto_attach = true; /* the second transport answers */
-    reconnect(&p, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    assert_true(count_on_attempt(&p, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH, 1) >= 1);
-    assert_int_equal(attach.calls, 1);
-    assert_int_equal(attach.code, 0);
-    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHED);
-    fx_free(&p.f);
+    assert_pending_op_resent(false);
 }
 
 static void pending_detach_resent_after_reconnect(void **state)
 {
     (void)state;
-    pub_fx p;
-    pub_init(&p);
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
-    p.f.auto_detach = false;
-    op_result detach = {0};
-    ably_realtime_channel_detach(ch, fx_on_result, &detach);
-    fx_pump(&p.f);
-    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_DETACHING);
-    assert_int_equal(count_on_attempt(&p, ABLY_PROTOCOL_MESSAGE_ACTION_DETACH, 0), 1);
-    p.f.auto_detach = true;
-    reconnect(&p, mock_ws_connected_json("conn-1", "key-2", 15000, 120000));
-    assert_true(count_on_attempt(&p, ABLY_PROTOCOL_MESSAGE_ACTION_DETACH, 1) >= 1);
-    assert_int_equal(detach.calls, 1);
-    assert_int_equal(detach.code, 0);
-    assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_DETACHED);
-    fx_free(&p.f);
+    assert_pending_op_resent(true);
 }
 
 /* ---- RTL6g, RTL6e: clientId of published messages ---- */
@@ -1071,8 +1031,7 @@ static void identified_client_rejects_foreign_client_id(void **state)
     pub_init(&p);
     p.reply = REPLY_ACK;
     p.f.t.o.client_id = "me";
-    ably_realtime_channel *ch = pub_connected(&p, NULL);
-    fx_attach(&p.f, ch);
+    ably_realtime_channel *ch = pub_attached(&p);
     pub_result foreign = {0}, none = {0}, own = {0};
     publish_with_client_id(ch, "someone-else", "x", &foreign);
     fx_pump(&p.f);
@@ -1085,10 +1044,8 @@ static void identified_client_rejects_foreign_client_id(void **state)
     publish_with_client_id(ch, NULL, "y", &none);
     publish_with_client_id(ch, "me", "z", &own);
     fx_pump(&p.f);
-    assert_int_equal(none.calls, 1);
-    assert_int_equal(none.code, 0);
-    assert_int_equal(own.calls, 1);
-    assert_int_equal(own.code, 0);
+    assert_acked(&none, NULL);
+    assert_acked(&own, NULL);
     assert_int_equal(mock_ws_count_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_MESSAGE), 2);
     assert_null(nth_message_frame(&p, 0)->messages[0].client_id); /* RTL6g1a: not filled in */
     assert_string_equal(nth_message_frame(&p, 1)->messages[0].client_id, "me"); /* RTL6g2 */
@@ -1107,8 +1064,7 @@ static void unidentified_client_sends_any_client_id(void **state)
     pub_result r = {0};
     publish_with_client_id(ch, "anyone", "x", &r);
     fx_pump(&p.f);
-    assert_int_equal(r.calls, 1);
-    assert_int_equal(r.code, 0);
+    assert_acked(&r, NULL);
     assert_string_equal(nth_message_frame(&p, 0)->messages[0].client_id, "anyone");
     fx_free(&p.f);
 }
@@ -1178,8 +1134,7 @@ static void attach_flags_carry_publish_and_subscribe_modes(void **state)
     mock_rt_start(&p.f.t, NULL);
     fx_connect(&p.f);
     ably_realtime_channel_options o = {.modes = ABLY_CHANNEL_MODE_PUBLISH | ABLY_CHANNEL_MODE_SUBSCRIBE};
-    ably_realtime_channel *ch = fx_channel(&p.f, "pub", &o);
-    fx_attach(&p.f, ch);
+    fx_attached(&p.f, "pub", &o);
     const ably_protocol_message *attach = mock_ws_last_sent(p.f.t.m, ABLY_PROTOCOL_MESSAGE_ACTION_ATTACH);
     assert_non_null(attach);
     assert_true(attach->has_flags);
