@@ -557,7 +557,7 @@ int main(void)
         ABLY_TEST(in_band_reauth_native_token, "RTC8 RTC8a RTC8a1 RTC8a3 RTC8a4"),
         ABLY_TEST(reauth_downgrade_fails_the_channel, "RTC8a RTC8a1 RTL14"),
         ABLY_TEST(authorize_from_initialized_connects, "RTC8 RTC8c RTC8b1"),
-        ABLY_TEST(token_auth_connect, "RSA8 RSA8d"),
+        ABLY_TEST(token_auth_connect, "RSA8 RSA8d RSA3c RSA3d"),
         ABLY_TEST(matching_client_id_connects, "RSA7 RSA7b1 RSA15a"),
         ABLY_TEST(mismatched_client_id_fails, "RSA7 RSA15a"),
         ABLY_TEST(client_id_learnt_from_connected, "RTC4a RSA7b3"),

@@ -251,8 +251,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         ABLY_TEST(basic_auth_with_key, "RSA1 RSA11"),
-        ABLY_TEST(native_token_from_request_token, "RSA8 RSA3"),
-        ABLY_TEST(jwt_token, "RSA3"),
+        ABLY_TEST(native_token_from_request_token, "RSA8 RSA3 RSA3d"),
+        ABLY_TEST(jwt_token, "RSA3 RSA3d"),
         ABLY_TEST(auth_callback_kinds, "RSA8d"),
         ABLY_TEST(expired_token_is_renewed, "RSC10 RSA4b"),
         ABLY_TEST(invalid_key_rejected, "RSA11"),

@@ -609,7 +609,7 @@ static void recovery_key_includes_channel_serials(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        ABLY_TEST(collection_get_exists_iterate_release, "RTS1 RTS2 RTS3a RTS4 RTS4a RTL1"),
+        ABLY_TEST(collection_get_exists_iterate_release, "RTS1 RTS2 RTS3 RTS3a RTS4 RTS4a RTL1"),
         ABLY_TEST(release_detaches_attached_channel, "RTS4a"),
         ABLY_TEST(get_with_reattaching_options_fails_when_attached, "RTS3c RTS3c1"),
         ABLY_TEST(attach_sends_attach_and_becomes_attached, "RTL4a RTL4c RTL4d RTL4h RTL2a RTL2b RTL2f TH4"),

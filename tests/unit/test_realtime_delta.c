@@ -321,7 +321,7 @@ static void delta_extras_survive_on_the_message(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        ABLY_TEST(plugin_decodes_deltas_against_stored_base, "PC1 PC2 PC3 PC3a PT2a TO3o RTL19 RTL19b RTL19c VD2a"),
+        ABLY_TEST(plugin_decodes_deltas_against_stored_base, "PC1 PC2 PC3 PC3a PT1 PT2 PT2a TO3o RTL19 RTL19b RTL19c VD2a"),
         ABLY_TEST(frame_messages_decode_in_index_order, "RTL21 RTL20"),
         ABLY_TEST(base_is_the_wire_form_after_base64, "RTL19a RTL19b"),
         ABLY_TEST(mismatched_base_id_triggers_recovery, "RTL20 RTL18 RTL18a RTL18b RTL18c"),

@@ -237,7 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         ABLY_TEST(presence_events_follow_newness_rules, "RTP2 RTP2a RTP2b2 RTP2d RTP2h1 RTP6a RTP6b RTP11c"),
         ABLY_TEST(sync_removes_members_not_seen, "RTP18a RTP18b RTP19 RTP19a RTP11c1 RTP13 RTP1"),
-        ABLY_TEST(enter_is_sent_and_acked, "RTP8 RTP8a RTP8c RTP10 RTP15 RTP14"),
+        ABLY_TEST(enter_is_sent_and_acked, "RTP8 RTP8a RTP8c RTP10 RTP15 RTP14 RSA7a1"),
         ABLY_TEST(enter_needs_client_id_and_usable_channel, "RTP8j RTP16c"),
         ABLY_TEST(enter_while_attaching_is_queued_then_sent, "RTP8d RTP16b"),
         ABLY_TEST(local_members_reenter_after_reattach, "RTP17 RTP17g RTP17i"),

@@ -514,7 +514,7 @@ int main(void)
         ABLY_TEST(get_without_wait_returns_at_once, "RTP11c1"),
         ABLY_TEST(get_filters_by_client_id, "RTP11c2"),
         ABLY_TEST(get_filters_by_connection_id, "RTP11c3"),
-        ABLY_TEST(get_ensures_an_active_channel, "RTP11e"),
+        ABLY_TEST(get_ensures_an_active_channel, "RTP11e RTL33 RTL33b RTL33b1 RTL33c"),
         ABLY_TEST(get_on_suspended_channel, "RTP11d"),
         ABLY_TEST(get_warns_without_presence_subscribe_mode, "RTP11f RTP11f2"),
         ABLY_TEST(history_sends_rest_params, "RTP12 RTP12a"),

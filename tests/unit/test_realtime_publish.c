@@ -1184,7 +1184,7 @@ int main(void)
         ABLY_TEST(failed_resume_renumbers_msg_serials, "RTN19a2"),
         ABLY_TEST(pending_attach_resent_after_reconnect, "RTN19b"),
         ABLY_TEST(pending_detach_resent_after_reconnect, "RTN19b"),
-        ABLY_TEST(identified_client_rejects_foreign_client_id, "RTL6g RTL6g3 RTL6g1a"),
+        ABLY_TEST(identified_client_rejects_foreign_client_id, "RTL6g RTL6g3 RTL6g1a RSA7a1"),
         ABLY_TEST(unidentified_client_sends_any_client_id, "RTL6e"),
         ABLY_TEST(params_go_in_protocol_message_params, "RTL6k TR4q"),
         ABLY_TEST(no_idempotent_ids_over_realtime, "RTL6a1"),

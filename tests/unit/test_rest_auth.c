@@ -906,13 +906,13 @@ static void concurrent_requests_share_one_fetch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(basic_auth_with_key_only, "RSA2 RSA11 RSA16d"),
-        T(explicit_token_and_token_details, "RSA3 RSA3b RSA3a RSA4"),
-        T(use_token_auth_exchanges_signed_request, "RSA4 RSA8a RSA9a"),
-        T(callback_and_url_select_token_auth, "RSA1 RSA4 RSA4g RSA8c RSA8d"),
+        T(basic_auth_with_key_only, "RSA2 RSA11 RSA16d RSC9"),
+        T(explicit_token_and_token_details, "RSA3 RSA3b RSA3a RSA4 RSC9 RSA3d"),
+        T(use_token_auth_exchanges_signed_request, "RSA4 RSA8a RSA9a RSC9"),
+        T(callback_and_url_select_token_auth, "RSA1 RSA4 RSA4g RSA8c RSA8d RSC9"),
         T(expired_static_token_fails_without_request, "RSA4a RSA4a2 RSA4b1"),
         T(unrenewable_token_logged_at_creation, "RSA4a1"),
-        T(callback_jwt_string_and_token_request, "RSA8d RSA8g"),
+        T(callback_jwt_string_and_token_request, "RSA8d RSA8g RSA3b RSA3d"),
         T(callback_receives_token_params, "RSA8d RSA7d RSA12a RSA10b"),
         T(callback_error_propagated, "RSA8d RSA4e"),
         T(auth_url_get_with_headers_and_params, "RSA8c RSA8c1a RSA8c1c RSA8c2 RSA12b"),

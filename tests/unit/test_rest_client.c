@@ -561,7 +561,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         ABLY_TEST(auth_attribute_accessible, "RSC5"),
-        ABLY_TEST(ably_version_header, "RSC7e"),
+        ABLY_TEST(ably_version_header, "RSC7e CSV2c"),
         ABLY_TEST(ably_agent_header, "RSC7d RSC7d1 RSC7d2 RSC7d6a"),
         ABLY_TEST(request_id_included, "RSC7c"),
         ABLY_TEST(request_id_absent_by_default, "RSC7c TO3p"),

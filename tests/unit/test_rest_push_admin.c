@@ -542,7 +542,7 @@ static void subscriptions_remove_where(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        ABLY_TEST(publish_posts_recipient_and_payload, "RSH1 RSH1a"),
+        ABLY_TEST(publish_posts_recipient_and_payload, "RSH1 RSH1a RSC21"),
         ABLY_TEST(publish_client_and_device_recipients, "RSH1a"),
         ABLY_TEST(publish_rejects_empty_arguments, "RSH1a"),
         ABLY_TEST(publish_propagates_server_error, "RSH1a"),

@@ -76,12 +76,15 @@ int ably_payload_decode(ably_data *data, char **encoding, ably_cipher *cipher, a
  * encoding; residual steps stay in `encoding` (RSL6b). Returns 0 or -1. */
 int ably_message_from_encoded(ably_message *m, ably_cipher *cipher, ably_error *err);
 int ably_presence_message_from_encoded(ably_presence_message *m, ably_cipher *cipher, ably_error *err);
+/* TAN3: the same for an Annotation (its data and encoding follow RSL4, TAN2f1). */
+int ably_annotation_from_encoded(ably_annotation *a, ably_cipher *cipher, ably_error *err);
 
 /* fromEncodedArray: decodes every item, even after a failure (each message is
  * still delivered, RSL6b). Returns 0, or -1 with err holding the first failure. */
 int ably_messages_from_encoded(ably_message *items, size_t count, ably_cipher *cipher, ably_error *err);
 int ably_presence_messages_from_encoded(ably_presence_message *items, size_t count, ably_cipher *cipher,
                                         ably_error *err);
+int ably_annotations_from_encoded(ably_annotation *items, size_t count, ably_cipher *cipher, ably_error *err);
 
 /* TM6: the size that counts against maxMessageSize (TO3l8, RSL1i): the sum of
  * the lengths of name, data, clientId and extras (its JSON text). Strings are

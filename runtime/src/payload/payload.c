@@ -352,6 +352,11 @@ int ably_presence_message_from_encoded(ably_presence_message *m, ably_cipher *ci
     return ably_payload_decode(&m->data, &m->encoding, cipher, err);
 }
 
+int ably_annotation_from_encoded(ably_annotation *a, ably_cipher *cipher, ably_error *err)
+{
+    return ably_payload_decode(&a->data, &a->encoding, cipher, err);
+}
+
 /* Decodes each item; the first error goes to err, later ones are dropped. */
 #define DECODE_ALL(items, count, cipher, err)                                         \
     do {                                                                              \
@@ -374,6 +379,11 @@ int ably_messages_from_encoded(ably_message *items, size_t count, ably_cipher *c
 
 int ably_presence_messages_from_encoded(ably_presence_message *items, size_t count, ably_cipher *cipher,
                                         ably_error *err)
+{
+    DECODE_ALL(items, count, cipher, err);
+}
+
+int ably_annotations_from_encoded(ably_annotation *items, size_t count, ably_cipher *cipher, ably_error *err)
 {
     DECODE_ALL(items, count, cipher, err);
 }

@@ -39,7 +39,7 @@ static uint64_t add_listener(ably_emitter *em, int event, ably_generic_fn fn, vo
         em->cap = cap;
     }
     uint64_t id = em->next_id++;
-    em->items[em->count++] = (ably_listener){id, event, fn, ctx, once, false, free_ctx};
+    em->items[em->count++] = (ably_listener){id, event, fn, ctx, once, false, 0, free_ctx};
     pthread_mutex_unlock(&em->mu);
     return id;
 }
@@ -56,6 +56,23 @@ uint64_t ably_emitter_add_owned(ably_emitter *em, int event, ably_generic_fn fn,
     if (!id && free_ctx)
         free_ctx(ctx);
     return id;
+}
+
+/* Marks a listener removed. A removal made by a listener while this thread emits is
+ * stamped, so the running emission still calls it (RTE6a); any other removal is final. */
+static void mark_removed_locked(ably_emitter *em, ably_listener *l)
+{
+    if (l->removed)
+        return;
+    l->removed = true;
+    bool by_listener = em->emitting && pthread_equal(em->emit_thread, pthread_self());
+    l->removed_seq = by_listener ? ++em->removal_seq : 0;
+}
+
+/* Whether an emission that started when removal_seq was `start` must skip l. */
+static bool skipped_by(const ably_listener *l, uint64_t start)
+{
+    return l->removed && (l->removed_seq == 0 || l->removed_seq <= start);
 }
 
 /* Drops removed entries; only when no emission is walking the array by index. */
@@ -79,7 +96,7 @@ bool ably_emitter_remove(ably_emitter *em, uint64_t id)
     for (size_t i = 0; i < em->count; i++)
         if (em->items[i].id == id) {
             live |= !em->items[i].removed;
-            em->items[i].removed = true;
+            mark_removed_locked(em, &em->items[i]);
         }
     compact_locked(em);
     pthread_mutex_unlock(&em->mu);
@@ -91,7 +108,7 @@ void ably_emitter_remove_event(ably_emitter *em, int event)
     pthread_mutex_lock(&em->mu);
     for (size_t i = 0; i < em->count; i++)
         if (event == ABLY_EMITTER_ANY || em->items[i].event == event)
-            em->items[i].removed = true;
+            mark_removed_locked(em, &em->items[i]);
     compact_locked(em);
     pthread_mutex_unlock(&em->mu);
 }
@@ -101,7 +118,7 @@ void ably_emitter_remove_fn(ably_emitter *em, ably_generic_fn fn, void *ctx)
     pthread_mutex_lock(&em->mu);
     for (size_t i = 0; i < em->count; i++)
         if (em->items[i].fn == fn && em->items[i].ctx == ctx)
-            em->items[i].removed = true;
+            mark_removed_locked(em, &em->items[i]);
     compact_locked(em);
     pthread_mutex_unlock(&em->mu);
 }
@@ -110,13 +127,17 @@ void ably_emitter_emit(ably_emitter *em, int event, ably_emitter_invoke invoke, 
 {
     pthread_mutex_lock(&em->mu);
     em->emitting++;
+    em->emit_thread = pthread_self(); /* emission is loop-thread only, so nesting keeps it */
+    uint64_t start = em->removal_seq;
     size_t n = em->count; /* listeners added from now on wait for the next event */
     for (size_t i = 0; i < n; i++) {
         ably_listener *l = &em->items[i];
-        if (l->removed || (l->event != ABLY_EMITTER_ANY && l->event != event))
+        if (skipped_by(l, start) || (l->event != ABLY_EMITTER_ANY && l->event != event))
             continue;
-        if (l->once)
+        if (l->once) { /* fired: no later or nested emission calls it again */
             l->removed = true;
+            l->removed_seq = 0;
+        }
         ably_generic_fn fn = l->fn;
         void *ctx = l->ctx;
         pthread_mutex_unlock(&em->mu);

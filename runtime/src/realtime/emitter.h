@@ -29,6 +29,7 @@ typedef struct {
     void *ctx;
     bool once;
     bool removed;
+    uint64_t removed_seq; /* 0: gone for every emit; else the emitter's removal_seq at removal (RTE6a) */
     void (*free_ctx)(void *ctx); /* owned ctx: freed once the entry is dropped */
 } ably_listener;
 
@@ -38,6 +39,8 @@ typedef struct {
     size_t count, cap;
     uint64_t next_id;
     int emitting;          /* nesting depth; removal only marks while > 0 */
+    pthread_t emit_thread; /* the thread running the emission, while emitting > 0 */
+    uint64_t removal_seq;  /* counts removals made by listeners during an emission */
 } ably_emitter;
 
 /* Calls fn (cast back to its real type) with ctx and the event argument. */
@@ -59,7 +62,11 @@ bool ably_emitter_remove(ably_emitter *em, uint64_t id);
 void ably_emitter_remove_event(ably_emitter *em, int event);
 /* Removes every listener with this fn and ctx (for internal cleanups). */
 void ably_emitter_remove_fn(ably_emitter *em, ably_generic_fn fn, void *ctx);
-/* Delivers `arg` to the listeners of `event` and of "any" registered before this call. */
+/* Delivers `arg` to the listeners of `event` and of "any" registered before this call.
+ * The set is fixed when the call starts (RTE6a): listeners added by a listener wait for
+ * the next emission, and listeners that a listener removes (on the emitting thread) are
+ * still called by this one. A removal from another thread takes effect at once, so a
+ * caller may free a listener's ctx as soon as its removal returns. */
 void ably_emitter_emit(ably_emitter *em, int event, ably_emitter_invoke invoke, const void *arg);
 
 #endif

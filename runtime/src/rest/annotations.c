@@ -34,6 +34,19 @@ static int encode_data(ably_annotation *a, char **owned_encoding, ably_format fo
     return 0;
 }
 
+/* RSAN1a4: sized as a message would be (TO3l8: name, data, clientId, extras), so the
+ * same maxMessageSize check applies; a message-shaped view borrows the fields. */
+static int check_annotation_size(ably_rest *rest, const ably_annotation *a, ably_error *err)
+{
+    ably_message view;
+    memset(&view, 0, sizeof view);
+    view.name = a->name;
+    view.data = a->data;
+    view.client_id = a->client_id;
+    view.extras = a->extras;
+    return ably_check_message_size(rest, &view, 1, err);
+}
+
 static int send_annotation(ably_rest_annotations *an, const char *serial, const ably_annotation *annotation,
                            ably_annotation_action action, ably_error *err)
 {
@@ -44,6 +57,8 @@ static int send_annotation(ably_rest_annotations *an, const char *serial, const 
             ably_error_set(err, ABLY_ERR_INVALID_PARAMETER_VALUE, 400, "annotations: the annotation is required");
         return -1;
     }
+    if (check_annotation_size(ch->rest, annotation, err) != 0) /* before anything is sent */
+        return -1;
     ably_format format = ably_rest_format(ch->rest);
     ably_annotation a = *annotation; /* a shallow copy: the caller's is left alone */
     a.action = action;               /* RSAN1c1, RSAN2a */
