@@ -14,12 +14,10 @@
 
 #define RT_WAIT_MS 10000
 
-static bool wait_state_for(ably_realtime *rt, ably_connection_state want, int64_t timeout_ms)
+static bool wait_state(ably_realtime *rt, ably_connection_state want)
 {
-    return rt_sandbox_wait_state(rt, want, timeout_ms);
+    return rt_sandbox_wait_state(rt, want, RT_WAIT_MS);
 }
-
-static bool wait_state(ably_realtime *rt, ably_connection_state want) { return wait_state_for(rt, want, RT_WAIT_MS); }
 
 /* ---- JWTs ---- */
 
@@ -413,7 +411,7 @@ static void token_renewed_on_expiry(void **state)
     for (int64_t end = rt_sandbox_now_ms() + 30000; atomic_load(&cb.calls) < 2 && rt_sandbox_now_ms() < end;)
         usleep(20000);
     assert_true(atomic_load(&cb.calls) >= 2);
-    assert_true(wait_state_for(rt, ABLY_CONN_CONNECTED, 15000));
+    assert_true(rt_sandbox_wait_state(rt, ABLY_CONN_CONNECTED, 15000));
     ably_connection_close(rt);
     assert_true(wait_state(rt, ABLY_CONN_CLOSED));
     ably_realtime_destroy(rt);
