@@ -7,11 +7,9 @@
  * node runs as a child (host, port and key go through its environment). A missing
  * node or node_modules is a failure, not a skip: run
  * `npm ci --prefix harness/interop` in set-up. */
-#include "test_rest_support.h"
+#include "interop_support.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
-#include <sys/stat.h>
 
 #ifndef ABLY_SOURCE_DIR
 #define ABLY_SOURCE_DIR "."
@@ -20,65 +18,16 @@
 #define ABLY_PACKAGE ABLY_SOURCE_DIR "/harness/interop/node_modules/ably/package.json"
 #define NODE_TIMEOUT_S "60"
 
-static const char TEXT[] = "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 \xf0\x9f\x98\x80";
-static const unsigned char BYTES[] = { 0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, 0x0a, 0x00, 0xc3, 0x28 };
-static const char OBJECT[] = "{\"a\":1,\"b\":[true,null,\"x\",2.5],\"nested\":{\"k\":\"v\",\"u\":\"\xc3\xa9\"}}";
-
-typedef struct {
-    const char *label; /* "plain", "aes128", "aes256" */
-    int bits;          /* 0: no cipher */
-    char key_b64[64];
-    ably_cipher_params params;
-} cipher_case;
-
 static cipher_case CASES[3] = { { "plain", 0, "", { 0 } }, { "aes128", 128, "", { 0 } }, { "aes256", 256, "", { 0 } } };
-
-static void prepare_ciphers(void)
-{
-    for (size_t i = 1; i < 3; i++) {
-        uint8_t key[32];
-        ably_error err = {0};
-        REST_OK(ably_crypto_generate_random_key(CASES[i].bits, key, sizeof key, &err), &err);
-        EVP_EncodeBlock((unsigned char *)CASES[i].key_b64, key, CASES[i].bits / 8);
-        ably_cipher_param_options o = { .key = key, .key_len = (size_t)CASES[i].bits / 8 };
-        REST_OK(ably_crypto_get_default_params(&o, &CASES[i].params, &err), &err);
-    }
-}
-
-static void hex(const unsigned char *in, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++)
-        sprintf(out + 2 * i, "%02x", in[i]);
-    out[2 * len] = '\0';
-}
-
-/* Fails (not skips) with a clear message when node or the SDK is missing. */
-static void require_node(void)
-{
-    struct stat st;
-    if (stat(ABLY_PACKAGE, &st) != 0)
-        fail_msg("node_modules/ably missing: run `npm ci --prefix harness/interop` (looked for %s)", ABLY_PACKAGE);
-    if (system("node --version > /dev/null 2>&1") != 0)
-        fail_msg("node is not installed or not on PATH: the JavaScript interop tests need it");
-}
 
 /* Runs the script with the given mode/protocol/channels; returns its parsed
  * stdout (caller deletes). Bounded by `timeout`. */
 static cJSON *run_node(const sandbox_env *env, const char *mode, const char *protocol, const char *channels)
 {
-    char port[16], body_hex[2 * sizeof BYTES + 1];
-    snprintf(port, sizeof port, "%d", env->port);
-    hex(BYTES, sizeof BYTES, body_hex);
-    setenv("INTEROP_HOST", env->host, 1);
-    setenv("INTEROP_PORT", port, 1);
-    setenv("INTEROP_TLS", env->tls ? "1" : "0", 1);
-    setenv("INTEROP_KEY", sandbox_env_key(env, 0)->key_str, 1);
-    setenv("INTEROP_PROTOCOL", protocol, 1);
+    interop_set_sandbox_env(env, protocol);
+    interop_set_payload_env();
     setenv("INTEROP_MODE", mode, 1);
     setenv("INTEROP_CHANNELS", channels, 1);
-    setenv("INTEROP_TEXT", TEXT, 1);
-    setenv("INTEROP_BINARY_HEX", body_hex, 1);
-    setenv("INTEROP_JSON", OBJECT, 1);
     FILE *p = popen("timeout " NODE_TIMEOUT_S " node '" SCRIPT "'", "r");
     assert_non_null(p);
     char *out = NULL;
@@ -146,7 +95,7 @@ static void check_js_view(const cJSON *channel)
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(channel, "messages");
     assert_int_equal(cJSON_GetArraySize(msgs), 3);
     char body_hex[2 * sizeof BYTES + 1];
-    hex(BYTES, sizeof BYTES, body_hex);
+    interop_hex(BYTES, sizeof BYTES, body_hex);
     cJSON *object = cJSON_Parse(OBJECT);
     int seen = 0;
     const cJSON *m;
@@ -177,8 +126,8 @@ static void check_js_view(const cJSON *channel)
 static void c_publishes_js_reads(void **state)
 {
     sandbox_env *env = *state;
-    require_node();
-    prepare_ciphers();
+    interop_require_node(ABLY_PACKAGE);
+    interop_prepare_ciphers(CASES, 3);
     for (int binary = 0; binary < 2; binary++) {
         ably_rest *rest = rest_with_key(env, 0, binary);
         char names[3][128], list[800];
@@ -235,8 +184,8 @@ static void check_c_view(ably_rest_channel *ch)
 static void js_publishes_c_reads(void **state)
 {
     sandbox_env *env = *state;
-    require_node();
-    prepare_ciphers();
+    interop_require_node(ABLY_PACKAGE);
+    interop_prepare_ciphers(CASES, 3);
     static const char *const PROTOCOLS[] = { "json", "msgpack" };
     for (size_t p = 0; p < 2; p++) {
         char names[3][128], list[800];

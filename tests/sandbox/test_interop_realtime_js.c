@@ -15,12 +15,10 @@
  * run on the library's service thread while the test thread reads node's stdout.
  * A missing node or node_modules is a failure, not a skip: run
  * `npm ci --prefix harness/interop` in set-up. */
-#include "test_rest_support.h"
+#include "interop_support.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 #include <pthread.h>
-#include <sys/stat.h>
 
 #ifndef ABLY_SOURCE_DIR
 #define ABLY_SOURCE_DIR "."
@@ -34,18 +32,8 @@
 #define CHANNELS 3
 #define MAX_EVENTS 16
 
-static const char TEXT[] = "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 \xf0\x9f\x98\x80";
-static const unsigned char BYTES[] = { 0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, 0x0a, 0x00, 0xc3, 0x28 };
-static const char OBJECT[] = "{\"a\":1,\"b\":[true,null,\"x\",2.5],\"nested\":{\"k\":\"v\",\"u\":\"\xc3\xa9\"}}";
 static const char ARRAY[] = "[1,\"two\",{\"three\":3},[false]]";
 static const char *const NAMES[4] = { "string", "binary", "object", "array" };
-
-typedef struct {
-    const char *label; /* "plain", "aes128", "aes256" */
-    int bits;          /* 0: no cipher */
-    char key_b64[64];
-    ably_cipher_params params;
-} cipher_case;
 
 static cipher_case CASES[CHANNELS] = { { "plain", 0, "", { 0 } },
                                        { "aes128", 128, "", { 0 } },
@@ -64,42 +52,6 @@ typedef struct {
     char *pres_encoding[MAX_EVENTS];
     size_t pres_count;
 } inbox;
-
-static void prepare_ciphers(void)
-{
-    for (size_t i = 1; i < CHANNELS; i++) {
-        uint8_t key[32];
-        ably_error err = {0};
-        REST_OK(ably_crypto_generate_random_key(CASES[i].bits, key, sizeof key, &err), &err);
-        EVP_EncodeBlock((unsigned char *)CASES[i].key_b64, key, CASES[i].bits / 8);
-        ably_cipher_param_options o = { .key = key, .key_len = (size_t)CASES[i].bits / 8 };
-        REST_OK(ably_crypto_get_default_params(&o, &CASES[i].params, &err), &err);
-    }
-}
-
-static void hex(const unsigned char *in, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++)
-        sprintf(out + 2 * i, "%02x", in[i]);
-    out[2 * len] = '\0';
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Fails (not skips) with a clear message when node or the SDK is missing. */
-static void require_node(void)
-{
-    struct stat st;
-    if (stat(ABLY_PACKAGE, &st) != 0)
-        fail_msg("node_modules/ably missing: run `npm ci --prefix harness/interop` (looked for %s)", ABLY_PACKAGE);
-    if (system("node --version > /dev/null 2>&1") != 0)
-        fail_msg("node is not installed or not on PATH: the JavaScript interop tests need it");
-}
 
 /* ---- the C client's listeners (service thread) ---- */
 
@@ -180,7 +132,7 @@ static void on_published(void *ctx, const ably_error *err, const ably_publish_re
 /* Waits until `want` results are in; fails on a timeout or an error. */
 static void tally_wait(tally *t, int want, const char *what)
 {
-    int64_t end = now_ms() + WAIT_MS;
+    int64_t end = rt_sandbox_now_ms() + WAIT_MS;
     for (;;) {
         pthread_mutex_lock(&t->mu);
         int done = t->done, failed = t->failed;
@@ -191,7 +143,7 @@ static void tally_wait(tally *t, int want, const char *what)
             fail_msg("%s failed: %s", what, first);
         if (done >= want)
             return;
-        if (now_ms() > end)
+        if (rt_sandbox_now_ms() > end)
             fail_msg("%s: %d of %d results after %d ms", what, done, want, WAIT_MS);
         rest_sleep_ms(5);
     }
@@ -205,19 +157,10 @@ typedef struct {
 
 static void set_node_env(const sandbox_env *env, bool binary, const char *channels)
 {
-    char port[16], body_hex[2 * sizeof BYTES + 1];
-    snprintf(port, sizeof port, "%d", env->port);
-    hex(BYTES, sizeof BYTES, body_hex);
-    setenv("INTEROP_HOST", env->host, 1);
-    setenv("INTEROP_PORT", port, 1);
-    setenv("INTEROP_TLS", env->tls ? "1" : "0", 1);
-    setenv("INTEROP_KEY", sandbox_env_key(env, 0)->key_str, 1);
-    setenv("INTEROP_PROTOCOL", binary ? "msgpack" : "json", 1);
+    interop_set_sandbox_env(env, binary ? "msgpack" : "json");
+    interop_set_payload_env();
     setenv("INTEROP_CHANNELS", channels, 1);
     setenv("INTEROP_PEER", C_PEER, 1);
-    setenv("INTEROP_TEXT", TEXT, 1);
-    setenv("INTEROP_BINARY_HEX", body_hex, 1);
-    setenv("INTEROP_JSON", OBJECT, 1);
     setenv("INTEROP_ARRAY", ARRAY, 1);
 }
 
@@ -268,14 +211,14 @@ static void check_c_data(const ably_data *d, const char *encoding, size_t which,
  * {"from":"js"}, update with the text, leave with the bytes. */
 static void check_c_inbox(inbox *in, const char *label)
 {
-    int64_t end = now_ms() + WAIT_MS;
+    int64_t end = rt_sandbox_now_ms() + WAIT_MS;
     for (;;) {
         pthread_mutex_lock(in->mu);
         bool complete = in->msg_count >= 4 && in->pres_count >= 3;
         pthread_mutex_unlock(in->mu);
         if (complete)
             break;
-        if (now_ms() > end)
+        if (rt_sandbox_now_ms() > end)
             fail_msg("%s: C received %zu messages and %zu presence events from JS, want 4 and 3", label,
                      in->msg_count, in->pres_count);
         rest_sleep_ms(5);
@@ -313,7 +256,7 @@ static void check_js_item(const cJSON *item, size_t which, const char *label)
         assert_string_equal(value->valuestring, TEXT);
     } else if (which == 1) {
         char body_hex[2 * sizeof BYTES + 1];
-        hex(BYTES, sizeof BYTES, body_hex);
+        interop_hex(BYTES, sizeof BYTES, body_hex);
         assert_string_equal(kind->valuestring, "binary");
         assert_string_equal(value->valuestring, body_hex);
     } else {
@@ -391,15 +334,10 @@ static void check_history_until_attach(ably_realtime_channel *ch)
 static ably_realtime *c_client(const sandbox_env *env, bool binary)
 {
     ably_client_options o;
-    ably_client_options_init(&o);
-    rest_target(env, &o, binary);
-    o.key = sandbox_env_key(env, 0)->key_str;
+    rt_sandbox_options(&o, env, binary);
     o.client_id = C_PEER;
     o.realtime_request_timeout_ms = 10000;
-    ably_realtime *rt = NULL;
-    ably_error err = {0};
-    REST_OK(ably_realtime_create(&o, NULL, &rt, &err), &err);
-    return rt;
+    return rt_sandbox_create(&o);
 }
 
 static ably_data borrowed(size_t which)
@@ -496,15 +434,15 @@ static void run_pair(const sandbox_env *env, bool c_binary)
 
 static void c_json_js_msgpack(void **state)
 {
-    require_node();
-    prepare_ciphers();
+    interop_require_node(ABLY_PACKAGE);
+    interop_prepare_ciphers(CASES, CHANNELS);
     run_pair(*state, false);
 }
 
 static void c_msgpack_js_json(void **state)
 {
-    require_node();
-    prepare_ciphers();
+    interop_require_node(ABLY_PACKAGE);
+    interop_prepare_ciphers(CASES, CHANNELS);
     run_pair(*state, true);
 }
 

@@ -12,9 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "sandbox_env.h"
+#include "interop_support.h"
 
 #ifndef ABLY_SOURCE_DIR
 #define ABLY_SOURCE_DIR "."
@@ -22,25 +21,9 @@
 #define SCRIPT ABLY_SOURCE_DIR "/harness/interop/delta_subscriber.mjs"
 #define DECODER_PACKAGE ABLY_SOURCE_DIR "/harness/interop/node_modules/@ably/vcdiff-decoder/package.json"
 
-static void require_node(void)
-{
-    struct stat st;
-    if (stat(DECODER_PACKAGE, &st) != 0)
-        fail_msg("@ably/vcdiff-decoder missing: run `npm ci --prefix harness/interop` (looked for %s)",
-                 DECODER_PACKAGE);
-    if (system("node --version > /dev/null 2>&1") != 0)
-        fail_msg("node is not installed or not on PATH: the JavaScript interop tests need it");
-}
-
 static cJSON *run_subscriber(const sandbox_env *env, bool binary, const char *channel)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%d", env->port);
-    setenv("INTEROP_HOST", env->host, 1);
-    setenv("INTEROP_PORT", port, 1);
-    setenv("INTEROP_TLS", env->tls ? "1" : "0", 1);
-    setenv("INTEROP_KEY", sandbox_env_key(env, 0)->key_str, 1);
-    setenv("INTEROP_PROTOCOL", binary ? "msgpack" : "json", 1);
+    interop_set_sandbox_env(env, binary ? "msgpack" : "json");
     setenv("INTEROP_CHANNEL", channel, 1);
     FILE *p = popen("timeout 60 node " SCRIPT, "r");
     assert_non_null(p);
@@ -58,7 +41,7 @@ static cJSON *run_subscriber(const sandbox_env *env, bool binary, const char *ch
 
 static void js_decodes_sandbox_deltas(void **state, bool binary)
 {
-    require_node();
+    interop_require_node(DECODER_PACKAGE);
     cJSON *out = run_subscriber(*state, binary, binary ? "delta-js-mp" : "delta-js-json");
     const cJSON *received = cJSON_GetObjectItem(out, "received");
     assert_int_equal(cJSON_GetArraySize(received), 5);

@@ -12,16 +12,9 @@
 #include <unistd.h>
 
 #include "ably/ably.h"
-#include "sandbox_env.h"
+#include "rt_sandbox.h"
 
 #define RT_WAIT_MS 10000
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 typedef struct {
     pthread_mutex_t mu;
@@ -42,20 +35,9 @@ static void rec_init(rec *r)
     pthread_mutex_init(&r->mu, NULL);
 }
 
-static int rec_get(rec *r, const int *field)
-{
-    pthread_mutex_lock(&r->mu);
-    int v = *field;
-    pthread_mutex_unlock(&r->mu);
-    return v;
-}
-
 static bool wait_count(rec *r, const int *field, int want)
 {
-    for (int64_t end = now_ms() + RT_WAIT_MS; now_ms() < end; usleep(2000))
-        if (rec_get(r, field) >= want)
-            return true;
-    return false;
+    return rt_sandbox_wait_int(&r->mu, field, want, RT_WAIT_MS);
 }
 
 static void on_published(void *ctx, const ably_error *err, const ably_publish_result *res)
@@ -114,37 +96,19 @@ static void on_message(void *ctx, const ably_message *m)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* A client aimed at the sandbox; it connects on its own (autoConnect). */
 static ably_realtime *make_client(const sandbox_env *env, bool binary)
 {
     ably_client_options o;
-    ably_client_options_init(&o);
-    o.key = sandbox_env_key(env, 0)->key_str;
-    o.endpoint = env->host;
-    o.tls = env->tls;
-    if (env->tls)
-        o.tls_port = env->port;
-    else
-        o.port = env->port;
-    o.use_binary_protocol = binary;
-    o.realtime_request_timeout_ms = 5000;
-    o.http_request_timeout_ms = 5000;
-    o.log_level = ABLY_LOG_NONE;
-    ably_realtime *rt = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    return rt;
+    rt_sandbox_options(&o, env, binary);
+    return rt_sandbox_create(&o);
 }
 
 static void annotate_update_and_read_back(const sandbox_env *env, bool binary)
 {
     ably_realtime *rt = make_client(env, binary);
     char name[96];
-    snprintf(name, sizeof name, "mutable:rt-ann-%d-%d", (int)getpid(), binary);
+    rt_sandbox_unique_name(name, sizeof name, "mutable:rt-ann", binary);
     ably_realtime_channel_options opts = {
         .modes = ABLY_CHANNEL_MODE_PUBLISH | ABLY_CHANNEL_MODE_SUBSCRIBE | ABLY_CHANNEL_MODE_ANNOTATION_PUBLISH |
                  ABLY_CHANNEL_MODE_ANNOTATION_SUBSCRIBE};

@@ -7,87 +7,24 @@
  * The authCallback runs on the service thread, so what it counts is atomic; every wait
  * is bounded so a misbehaving server or client fails the test instead of hanging it. */
 #include "test_rest_support.h"
+#include "rt_sandbox.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/time.h>
 
 #define RT_WAIT_MS 10000
 
-static int64_t mono_ms(void)
+static bool wait_state(ably_realtime *rt, ably_connection_state want)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return rt_sandbox_wait_state(rt, want, RT_WAIT_MS);
 }
-
-static int64_t epoch_s(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec;
-}
-
-static bool wait_state_for(ably_realtime *rt, ably_connection_state want, int64_t timeout_ms)
-{
-    for (int64_t end = mono_ms() + timeout_ms; ably_connection_get_state(rt) != want; usleep(2000))
-        if (mono_ms() > end) {
-            fprintf(stderr, "timed out waiting for %s (state %s)\n", ably_connection_state_name(want),
-                    ably_connection_state_name(ably_connection_get_state(rt)));
-            return false;
-        }
-    return true;
-}
-
-static bool wait_state(ably_realtime *rt, ably_connection_state want) { return wait_state_for(rt, want, RT_WAIT_MS); }
 
 /* ---- JWTs ---- */
 
-/* base64url without padding into out (NUL-terminated). */
-static void b64url(const unsigned char *in, size_t len, char *out)
-{
-    int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-    while (n > 0 && out[n - 1] == '=')
-        n--;
-    out[n] = '\0';
-    for (char *p = out; *p; p++)
-        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-}
-
-/* An HS256 Ably JWT signed with key k, valid for ttl_s seconds, with capability JSON
- * `cap` (NULL: every capability; no backslashes) and the clientId claim when client_id
- * is not NULL. malloc'd. */
+/* An Ably JWT valid for ttl_s seconds (rest_make_jwt). malloc'd. */
 static char *make_jwt(const sandbox_key *k, int64_t ttl_s, const char *client_id, const char *cap)
 {
-    char header[256], claims[768], cid[160] = "", cap_esc[256] = "", h64[400], c64[1100], sig64[64];
-    snprintf(header, sizeof header, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", k->key_name);
-    if (client_id)
-        snprintf(cid, sizeof cid, ",\"x-ably-clientId\":\"%s\"", client_id);
-    const char *c = cap ? cap : "{\"*\":[\"*\"]}";
-    for (size_t i = 0, j = 0; c[i] && j + 3 < sizeof cap_esc; i++) { /* as a JSON string */
-        if (c[i] == '"')
-            cap_esc[j++] = '\\';
-        cap_esc[j++] = c[i];
-        cap_esc[j] = '\0';
-    }
-    int64_t now = epoch_s();
-    snprintf(claims, sizeof claims, "{\"iat\":%lld,\"exp\":%lld,\"x-ably-capability\":\"%s\"%s}",
-             (long long)(now - 10), (long long)(now + ttl_s), cap_esc, cid);
-    b64url((const unsigned char *)header, strlen(header), h64);
-    b64url((const unsigned char *)claims, strlen(claims), c64);
-    char *jwt = malloc(strlen(h64) + strlen(c64) + sizeof sig64 + 3);
-    assert_non_null(jwt);
-    sprintf(jwt, "%s.%s", h64, c64);
-    unsigned char mac[32];
-    unsigned int mac_len = 0;
-    HMAC(EVP_sha256(), k->key_secret, (int)strlen(k->key_secret), (const unsigned char *)jwt, strlen(jwt), mac,
-         &mac_len);
-    b64url(mac, mac_len, sig64);
-    strcat(jwt, ".");
-    strcat(jwt, sig64);
-    return jwt;
+    return rest_make_jwt(k, rest_epoch_s() + ttl_s, client_id, cap);
 }
 
 /* ---- the authCallback ---- */
@@ -164,14 +101,7 @@ static ably_realtime *callback_client(const sandbox_env *env, cb_ctx *cb, const 
     o.client_id = client_id;
     o.auto_connect = false;
     o.realtime_request_timeout_ms = 5000;
-    ably_realtime *rt = NULL;
-    ably_error err = {0};
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    return rt;
+    return rt_sandbox_create(&o);
 }
 
 static int64_t error_reason_code(ably_realtime *rt)
@@ -223,21 +153,7 @@ static void on_change(void *ctx, const ably_connection_state_change *ch)
     pthread_mutex_unlock(&r->mu);
 }
 
-static int rec_calls(rec *r)
-{
-    pthread_mutex_lock(&r->mu);
-    int n = r->calls;
-    pthread_mutex_unlock(&r->mu);
-    return n;
-}
-
-static bool wait_authorized(rec *r)
-{
-    for (int64_t end = mono_ms() + RT_WAIT_MS; rec_calls(r) == 0; usleep(2000))
-        if (mono_ms() > end)
-            return false;
-    return true;
-}
+static bool wait_authorized(rec *r) { return rt_sandbox_wait_int(&r->mu, &r->calls, 1, RT_WAIT_MS); }
 
 /* ---- RTC8a: in-band reauthorization while CONNECTED ---- */
 
@@ -306,21 +222,9 @@ static void on_channel_change(void *ctx, const ably_channel_state_change *ch)
     pthread_mutex_unlock(&r->mu);
 }
 
-static int chan_read(chan_rec *r, const int *field)
-{
-    pthread_mutex_lock(&r->mu);
-    int v = *field;
-    pthread_mutex_unlock(&r->mu);
-    return v;
-}
+static int chan_read(chan_rec *r, const int *field) { return rt_sandbox_read_int(&r->mu, field); }
 
-static bool chan_wait(chan_rec *r, const int *field)
-{
-    for (int64_t end = mono_ms() + RT_WAIT_MS; chan_read(r, field) == 0; usleep(2000))
-        if (mono_ms() > end)
-            return false;
-    return true;
-}
+static bool chan_wait(chan_rec *r, const int *field) { return rt_sandbox_wait_int(&r->mu, field, 1, RT_WAIT_MS); }
 
 static void reauth_downgrade_fails_the_channel(void **state)
 {
@@ -440,7 +344,7 @@ static void matching_client_id_connects(void **state)
 {
     sandbox_env *env = *state;
     char client_id[64];
-    snprintf(client_id, sizeof client_id, "test-client-%d-%lld", (int)getpid(), (long long)mono_ms());
+    snprintf(client_id, sizeof client_id, "test-client-%d-%lld", (int)getpid(), (long long)rt_sandbox_now_ms());
     cb_ctx cb;
     cb_init(&cb, env, TOKEN_JWT, client_id);
     ably_realtime *rt = callback_client(env, &cb, client_id, false);
@@ -504,10 +408,10 @@ static void token_renewed_on_expiry(void **state)
     ably_connection_connect(rt);
     assert_true(wait_state(rt, ABLY_CONN_CONNECTED));
     assert_int_equal(atomic_load(&cb.calls), 1);
-    for (int64_t end = mono_ms() + 30000; atomic_load(&cb.calls) < 2 && mono_ms() < end;)
+    for (int64_t end = rt_sandbox_now_ms() + 30000; atomic_load(&cb.calls) < 2 && rt_sandbox_now_ms() < end;)
         usleep(20000);
     assert_true(atomic_load(&cb.calls) >= 2);
-    assert_true(wait_state_for(rt, ABLY_CONN_CONNECTED, 15000));
+    assert_true(rt_sandbox_wait_state(rt, ABLY_CONN_CONNECTED, 15000));
     ably_connection_close(rt);
     assert_true(wait_state(rt, ABLY_CONN_CLOSED));
     ably_realtime_destroy(rt);

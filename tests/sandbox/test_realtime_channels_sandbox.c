@@ -15,16 +15,9 @@
 #include <unistd.h>
 
 #include "ably/ably.h"
-#include "sandbox_env.h"
+#include "rt_sandbox.h"
 
 #define RT_WAIT_MS 10000
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- what the callbacks saw ---- */
 
@@ -78,100 +71,15 @@ static void keep(seen *s, const char *name, const ably_data *d, int action)
 static void on_message(void *ctx, const ably_message *m) { keep(ctx, m->name, &m->data, 0); }
 static void on_presence(void *ctx, const ably_presence_message *m) { keep(ctx, m->client_id, &m->data, (int)m->action); }
 
-static int read_int(seen *s, const int *field)
-{
-    pthread_mutex_lock(&s->mu);
-    int v = *field;
-    pthread_mutex_unlock(&s->mu);
-    return v;
-}
-
 /* Waits until *field reaches at least `want`. */
 static bool wait_count(seen *s, const int *field, int want)
 {
-    int64_t end = now_ms() + RT_WAIT_MS;
-    while (read_int(s, field) < want) {
-        if (now_ms() > end) {
-            fprintf(stderr, "timed out waiting for %d (have %d)\n", want, read_int(s, field));
-            return false;
-        }
-        usleep(2000);
-    }
-    return true;
+    return rt_sandbox_wait_int(&s->mu, field, want, RT_WAIT_MS);
 }
 
 static bool wait_channel(ably_realtime_channel *ch, ably_channel_state want)
 {
-    int64_t end = now_ms() + RT_WAIT_MS;
-    while (ably_realtime_channel_state(ch) != want) {
-        if (now_ms() > end) {
-            fprintf(stderr, "timed out waiting for channel %s (is %s)\n", ably_channel_state_name(want),
-                    ably_channel_state_name(ably_realtime_channel_state(ch)));
-            return false;
-        }
-        usleep(2000);
-    }
-    return true;
-}
-
-static bool wait_connected(ably_realtime *rt)
-{
-    int64_t end = now_ms() + RT_WAIT_MS;
-    while (ably_connection_get_state(rt) != ABLY_CONN_CONNECTED) {
-        if (now_ms() > end)
-            return false;
-        usleep(2000);
-    }
-    return true;
-}
-
-/* ---- clients ---- */
-
-static ably_realtime *client(const sandbox_env *env, bool binary, const char *client_id)
-{
-    ably_client_options o;
-    ably_client_options_init(&o);
-    o.key = sandbox_env_key(env, 0)->key_str;
-    o.client_id = client_id;
-    o.endpoint = env->host;
-    o.tls = env->tls;
-    if (env->tls)
-        o.tls_port = env->port;
-    else
-        o.port = env->port;
-    o.use_binary_protocol = binary;
-    o.realtime_request_timeout_ms = 5000;
-    o.http_request_timeout_ms = 5000;
-    o.log_level = ABLY_LOG_NONE;
-    ably_realtime *rt = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    assert_true(wait_connected(rt));
-    return rt;
-}
-
-static ably_realtime_channel *channel(ably_realtime *rt, const char *name)
-{
-    ably_realtime_channel *ch = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    assert_int_equal(ably_realtime_channels_get(rt, name, NULL, &ch, &err), 0);
-    ably_error_clear(&err);
-    assert_non_null(ch);
-    return ch;
-}
-
-/* A channel name unique to this process and call, so reruns against a shared endpoint
- * never see old messages. */
-static void unique_name(char *out, size_t cap, const char *what, bool binary)
-{
-    static int n;
-    snprintf(out, cap, "l4-%s-%s-%ld-%d", what, binary ? "mp" : "json", (long)getpid(), ++n);
+    return rt_sandbox_wait_channel(ch, want, RT_WAIT_MS);
 }
 
 /* ---- attach and detach (RTL4, RTL5, RTL2) ---- */
@@ -180,9 +88,9 @@ static void attach_then_detach(void **state, bool binary)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "attach", binary);
-    ably_realtime *rt = client(env, binary, NULL);
-    ably_realtime_channel *ch = channel(rt, name);
+    rt_sandbox_unique_name(name, sizeof name, "attach", binary);
+    ably_realtime *rt = rt_sandbox_connected(env, binary, NULL);
+    ably_realtime_channel *ch = rt_sandbox_channel(rt, name);
     assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_INITIALIZED);
     seen s;
     seen_init(&s);
@@ -217,10 +125,10 @@ static void publish_reaches_another_client(void **state, bool binary)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "pubsub", binary);
-    ably_realtime *sub = client(env, binary, NULL);
-    ably_realtime *pub = client(env, !binary, NULL); /* the other protocol publishes */
-    ably_realtime_channel *sub_ch = channel(sub, name), *pub_ch = channel(pub, name);
+    rt_sandbox_unique_name(name, sizeof name, "pubsub", binary);
+    ably_realtime *sub = rt_sandbox_connected(env, binary, NULL);
+    ably_realtime *pub = rt_sandbox_connected(env, !binary, NULL); /* the other protocol publishes */
+    ably_realtime_channel *sub_ch = rt_sandbox_channel(sub, name), *pub_ch = rt_sandbox_channel(pub, name);
     seen got, attached, acks;
     seen_init(&got);
     seen_init(&attached);
@@ -257,9 +165,9 @@ static void history_lists_realtime_publishes(void **state)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "history", false);
-    ably_realtime *rt = client(env, false, NULL);
-    ably_realtime_channel *ch = channel(rt, name);
+    rt_sandbox_unique_name(name, sizeof name, "history", false);
+    ably_realtime *rt = rt_sandbox_connected(env, false, NULL);
+    ably_realtime_channel *ch = rt_sandbox_channel(rt, name);
     seen acks;
     seen_init(&acks);
     const char *texts[2] = {"first", "second"};
@@ -291,11 +199,11 @@ static void presence_enter_and_leave(void **state, bool binary)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "presence", binary);
-    ably_realtime *observer = client(env, binary, NULL);
-    ably_realtime *member = client(env, binary, "l4-member");
-    ably_realtime_presence *watch = ably_realtime_channel_presence(channel(observer, name));
-    ably_realtime_presence *me = ably_realtime_channel_presence(channel(member, name));
+    rt_sandbox_unique_name(name, sizeof name, "presence", binary);
+    ably_realtime *observer = rt_sandbox_connected(env, binary, NULL);
+    ably_realtime *member = rt_sandbox_connected(env, binary, "l4-member");
+    ably_realtime_presence *watch = ably_realtime_channel_presence(rt_sandbox_channel(observer, name));
+    ably_realtime_presence *me = ably_realtime_channel_presence(rt_sandbox_channel(member, name));
     seen events, attached, acks;
     seen_init(&events);
     seen_init(&attached);
@@ -353,20 +261,21 @@ static void presence_get_sees_member(void **state)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "presence-get", true);
-    ably_realtime *member = client(env, true, "l4-getter");
+    rt_sandbox_unique_name(name, sizeof name, "presence-get", true);
+    ably_realtime *member = rt_sandbox_connected(env, true, "l4-getter");
     seen acks;
     seen_init(&acks);
-    ably_realtime_presence_enter(ably_realtime_channel_presence(channel(member, name)), NULL, on_result, &acks);
+    ably_realtime_presence_enter(ably_realtime_channel_presence(rt_sandbox_channel(member, name)), NULL, on_result,
+                                 &acks);
     assert_true(wait_count(&acks, &acks.done, 1));
     assert_int_equal(acks.failed, 0);
 
-    ably_realtime *observer = client(env, false, NULL);
+    ably_realtime *observer = rt_sandbox_connected(env, false, NULL);
     get_result g;
     memset(&g, 0, sizeof g);
     seen_init(&g.s);
-    ably_realtime_presence_get(ably_realtime_channel_presence(channel(observer, name)), true, NULL, NULL, on_get,
-                               &g); /* waits for the SYNC (RTP11a) */
+    ably_realtime_presence *p = ably_realtime_channel_presence(rt_sandbox_channel(observer, name));
+    ably_realtime_presence_get(p, true, NULL, NULL, on_get, &g); /* waits for the SYNC (RTP11a) */
     assert_true(wait_count(&g.s, &g.s.done, 1));
     assert_int_equal(g.s.failed, 0);
     assert_int_equal(g.count, 1);

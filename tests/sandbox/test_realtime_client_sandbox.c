@@ -5,6 +5,7 @@
  * time / stats / request / push through the realtime client. THREAD mode, real lws
  * transport; every wait is bounded. */
 #include "test_rest_support.h"
+#include "rt_sandbox.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -13,22 +14,9 @@
 
 #define RT_WAIT_MS 10000
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool wait_state(ably_realtime *rt, ably_connection_state want)
 {
-    for (int64_t end = mono_ms() + RT_WAIT_MS; ably_connection_get_state(rt) != want; usleep(2000))
-        if (mono_ms() > end) {
-            fprintf(stderr, "timed out waiting for %s (state %s)\n", ably_connection_state_name(want),
-                    ably_connection_state_name(ably_connection_get_state(rt)));
-            return false;
-        }
-    return true;
+    return rt_sandbox_wait_state(rt, want, RT_WAIT_MS);
 }
 
 /* Connection events seen, in order (filled on the service thread). */
@@ -61,20 +49,10 @@ static bool saw_in_order(events_rec *r, const ably_connection_event *seq, size_t
 static ably_realtime *make_client(const sandbox_env *env, bool binary, bool auto_connect, bool echo)
 {
     ably_client_options o;
-    ably_client_options_init(&o);
-    o.key = sandbox_env_key(env, 0)->key_str;
-    rest_target(env, &o, binary);
+    rt_sandbox_options(&o, env, binary);
     o.auto_connect = auto_connect;
     o.echo_messages = echo;
-    o.realtime_request_timeout_ms = 5000;
-    ably_realtime *rt = NULL;
-    ably_error err = {0};
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    return rt;
+    return rt_sandbox_create(&o);
 }
 
 static bool has_error_reason(ably_realtime *rt)
@@ -179,21 +157,9 @@ static void on_attached(void *ctx, const ably_error *err)
     pthread_mutex_unlock(&r->mu);
 }
 
-static int read_field(msg_rec *r, const int *f)
-{
-    pthread_mutex_lock(&r->mu);
-    int v = *f;
-    pthread_mutex_unlock(&r->mu);
-    return v;
-}
+static int read_field(msg_rec *r, const int *f) { return rt_sandbox_read_int(&r->mu, f); }
 
-static bool wait_field(msg_rec *r, const int *f, int want)
-{
-    for (int64_t end = mono_ms() + RT_WAIT_MS; mono_ms() < end; usleep(2000))
-        if (read_field(r, f) >= want)
-            return true;
-    return false;
-}
+static bool wait_field(msg_rec *r, const int *f, int want) { return rt_sandbox_wait_int(&r->mu, f, want, RT_WAIT_MS); }
 
 /* echoMessages false: the server does not send a client its own messages back; another
  * connection still gets them, and an echoing client gets its own. */
@@ -203,10 +169,7 @@ static void echo_messages_false_is_honoured(void **state)
     char name[96];
     rest_channel_name(name, sizeof name, "rt-echo", false);
     ably_realtime *quiet = make_client(env, false, true, false), *other = make_client(env, false, true, true);
-    ably_realtime_channel *ch_q = NULL, *ch_o = NULL;
-    ably_error err = {0};
-    assert_int_equal(ably_realtime_channels_get(quiet, name, NULL, &ch_q, &err), 0);
-    assert_int_equal(ably_realtime_channels_get(other, name, NULL, &ch_o, &err), 0);
+    ably_realtime_channel *ch_q = rt_sandbox_channel(quiet, name), *ch_o = rt_sandbox_channel(other, name);
     msg_rec q = {.messages = 0}, o = {.messages = 0};
     pthread_mutex_init(&q.mu, NULL);
     pthread_mutex_init(&o.mu, NULL);
@@ -265,7 +228,7 @@ static void rest_calls_through_the_realtime_client(void **state)
     ably_paginated_result_free(page);
     page = NULL;
     size_t n = 0;
-    for (int64_t end = mono_ms() + RT_WAIT_MS; n == 0 && mono_ms() < end;) {
+    for (int64_t end = rt_sandbox_now_ms() + RT_WAIT_MS; n == 0 && rt_sandbox_now_ms() < end;) {
         ably_paginated_result_free(page);
         page = NULL;
         REST_OK(ably_realtime_request(rt, "GET", path, 0, NULL, NULL, NULL, &page, &err), &err);

@@ -15,31 +15,15 @@
 #include <unistd.h>
 
 #include "ably/ably.h"
-#include "sandbox_env.h"
+#include "rt_sandbox.h"
 
 #define RT_WAIT_MS 10000
 
 /* ---- clock and waiting ---- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool wait_state(ably_realtime *rt, ably_connection_state want)
 {
-    int64_t end = now_ms() + RT_WAIT_MS;
-    while (ably_connection_get_state(rt) != want) {
-        if (now_ms() > end) {
-            fprintf(stderr, "timed out waiting for %s (state %s)\n", ably_connection_state_name(want),
-                    ably_connection_state_name(ably_connection_get_state(rt)));
-            return false;
-        }
-        usleep(2000);
-    }
-    return true;
+    return rt_sandbox_wait_state(rt, want, RT_WAIT_MS);
 }
 
 /* ---- a recorder of connection events (filled on the service thread) ---- */
@@ -110,29 +94,12 @@ typedef struct {
 static ably_realtime *make_client(const sandbox_env *env, const client_spec *s, recorder *rec)
 {
     ably_client_options o;
-    ably_client_options_init(&o);
+    rt_sandbox_options(&o, env, s->binary);
     o.key = s->key;
     o.token = s->token;
     o.recover = s->recover;
-    o.endpoint = env->host;
-    o.tls = env->tls;
-    if (env->tls)
-        o.tls_port = env->port;
-    else
-        o.port = env->port;
-    o.use_binary_protocol = s->binary;
     o.auto_connect = false;
-    o.realtime_request_timeout_ms = 5000;
-    o.http_request_timeout_ms = 5000;
-    o.log_level = ABLY_LOG_NONE;
-    ably_realtime *rt = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
+    ably_realtime *rt = rt_sandbox_create(&o);
     if (rec)
         ably_connection_on(rt, ABLY_CONN_EVENT_ANY, on_change, rec);
     return rt;
@@ -331,12 +298,12 @@ static void on_ping(void *ctx, int64_t rtt_ms, const ably_error *err)
 
 static int wait_ping(ping_result *p)
 {
-    int64_t end = now_ms() + RT_WAIT_MS;
+    int64_t end = rt_sandbox_now_ms() + RT_WAIT_MS;
     for (;;) {
         pthread_mutex_lock(&p->mu);
         int d = p->done;
         pthread_mutex_unlock(&p->mu);
-        if (d || now_ms() > end)
+        if (d || rt_sandbox_now_ms() > end)
             return d;
         usleep(2000);
     }

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "ably/ably.h"
-#include "sandbox_env.h"
+#include "rt_sandbox.h"
 
 #define WAIT_MS 10000
 #define N_DATA 5
@@ -26,13 +26,6 @@ static const char *const test_data[N_DATA] = {
     "{\"foo\":\"bar\",\"count\":3,\"status\":\"inactive\"}",
     "{\"foo\":\"bar\",\"count\":3,\"status\":\"active\"}",
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- what the service thread records ---- */
 
@@ -99,23 +92,11 @@ static void on_published(void *ctx, const ably_error *err, const ably_publish_re
     pthread_mutex_unlock(&r->mu);
 }
 
-static int get_int(rec *r, const int *field)
-{
-    pthread_mutex_lock(&r->mu);
-    int v = *field;
-    pthread_mutex_unlock(&r->mu);
-    return v;
-}
+static int get_int(rec *r, const int *field) { return rt_sandbox_read_int(&r->mu, field); }
 
 static bool wait_int(rec *r, const int *field, int at_least)
 {
-    int64_t end = now_ms() + WAIT_MS;
-    while (get_int(r, field) < at_least) {
-        if (now_ms() > end)
-            return false;
-        usleep(2000);
-    }
-    return true;
+    return rt_sandbox_wait_int(&r->mu, field, at_least, WAIT_MS);
 }
 
 static void rec_free(rec *r)
@@ -154,23 +135,12 @@ static void start(delta_client *d, const sandbox_env *env, bool binary, bool plu
     pthread_mutex_init(&d->r.mu, NULL);
     d->plugin = (ably_vcdiff_decoder){counting_decode, &d->r};
     ably_client_options o;
-    ably_client_options_init(&o);
-    o.key = sandbox_env_key(env, 0)->key_str;
-    o.endpoint = env->host;
-    o.tls = env->tls;
-    if (env->tls)
-        o.tls_port = env->port;
-    else
-        o.port = env->port;
-    o.use_binary_protocol = binary;
-    o.log_level = ABLY_LOG_NONE;
-    o.realtime_request_timeout_ms = 5000;
-    o.http_request_timeout_ms = 5000;
+    rt_sandbox_options(&o, env, binary);
     if (plugin)
         o.vcdiff_decoder = &d->plugin;
+    d->rt = rt_sandbox_create(&o);
     ably_error err;
     ably_error_init(&err);
-    assert_int_equal(ably_realtime_create(&o, NULL, &d->rt, &err), 0);
     ably_realtime_channel_options co = {0};
     if (delta_param) {
         ably_string_map_set(&d->params, "delta", "vcdiff");
@@ -180,10 +150,7 @@ static void start(delta_client *d, const sandbox_env *env, bool binary, bool plu
     ably_error_clear(&err);
     ably_realtime_channel_on(d->ch, ABLY_CHANNEL_EVENT_ANY, on_change, &d->r);
     ably_realtime_channel_subscribe(d->ch, NULL, on_msg, &d->r, NULL, NULL); /* attaches (RTL7g) */
-    int64_t end = now_ms() + WAIT_MS;
-    while (ably_realtime_channel_state(d->ch) != ABLY_CHANNEL_ATTACHED && now_ms() < end)
-        usleep(2000);
-    assert_int_equal(ably_realtime_channel_state(d->ch), ABLY_CHANNEL_ATTACHED);
+    assert_true(rt_sandbox_wait_channel(d->ch, ABLY_CHANNEL_ATTACHED, WAIT_MS));
 }
 
 static void stop(delta_client *d)
@@ -201,8 +168,8 @@ static void publish(delta_client *d, int i, ably_data_type type, const void *byt
     int before = get_int(&d->r, &d->r.acks) + get_int(&d->r, &d->r.nacks);
     ably_data data = ably_data_borrow(type, bytes, len);
     ably_realtime_channel_publish(d->ch, name, &data, on_published, &d->r);
-    int64_t end = now_ms() + WAIT_MS;
-    while (get_int(&d->r, &d->r.acks) + get_int(&d->r, &d->r.nacks) == before && now_ms() < end)
+    int64_t end = rt_sandbox_now_ms() + WAIT_MS;
+    while (get_int(&d->r, &d->r.acks) + get_int(&d->r, &d->r.nacks) == before && rt_sandbox_now_ms() < end)
         usleep(1000);
     assert_int_equal(get_int(&d->r, &d->r.nacks), 0);
 }
@@ -221,12 +188,12 @@ static void assert_received(delta_client *d, int i, const void *bytes, size_t le
 
 static bool wait_all_names(delta_client *d, int n)
 {
-    int64_t end = now_ms() + WAIT_MS * 2;
+    int64_t end = rt_sandbox_now_ms() + WAIT_MS * 2;
     for (int i = 0; i < n; i++) {
         char name[16];
         snprintf(name, sizeof name, "%d", i);
         while (find_name(&d->r, name) < 0) {
-            if (now_ms() > end)
+            if (rt_sandbox_now_ms() > end)
                 return false;
             usleep(2000);
         }
@@ -322,8 +289,8 @@ static void no_plugin_fails_channel(void **state)
     publish(&d, 0, ABLY_DATA_JSON, test_data[0], strlen(test_data[0]));
     ably_data data = ably_data_borrow(ABLY_DATA_JSON, test_data[1], strlen(test_data[1]));
     ably_realtime_channel_publish(d.ch, "1", &data, NULL, NULL); /* the ACK may race the FAILED */
-    int64_t end = now_ms() + WAIT_MS;
-    while (ably_realtime_channel_state(d.ch) != ABLY_CHANNEL_FAILED && now_ms() < end)
+    int64_t end = rt_sandbox_now_ms() + WAIT_MS;
+    while (ably_realtime_channel_state(d.ch) != ABLY_CHANNEL_FAILED && rt_sandbox_now_ms() < end)
         usleep(2000);
     assert_int_equal(ably_realtime_channel_state(d.ch), ABLY_CHANNEL_FAILED);
     ably_error e;

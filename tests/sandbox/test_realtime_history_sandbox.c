@@ -14,16 +14,9 @@
 #include <unistd.h>
 
 #include "ably/ably.h"
-#include "sandbox_env.h"
+#include "rt_sandbox.h"
 
 #define WAIT_MS 10000
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 typedef struct {
     pthread_mutex_t mu;
@@ -46,54 +39,11 @@ static void on_published(void *ctx, const ably_error *err, const ably_publish_re
     on_done(ctx, err);
 }
 
-static bool wait_done(completions *c, int want)
-{
-    for (int64_t end = now_ms() + WAIT_MS; now_ms() < end; usleep(2000)) {
-        pthread_mutex_lock(&c->mu);
-        int done = c->done;
-        pthread_mutex_unlock(&c->mu);
-        if (done >= want)
-            return true;
-    }
-    return false;
-}
-
-static ably_realtime *connected_client(const sandbox_env *env, bool binary)
-{
-    ably_client_options o;
-    ably_client_options_init(&o);
-    o.key = sandbox_env_key(env, 0)->key_str;
-    o.endpoint = env->host;
-    o.tls = env->tls;
-    if (env->tls)
-        o.tls_port = env->port;
-    else
-        o.port = env->port;
-    o.use_binary_protocol = binary;
-    o.realtime_request_timeout_ms = 5000;
-    o.http_request_timeout_ms = 5000;
-    o.log_level = ABLY_LOG_NONE;
-    ably_realtime *rt = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    int64_t end = now_ms() + WAIT_MS;
-    while (ably_connection_get_state(rt) != ABLY_CONN_CONNECTED && now_ms() < end)
-        usleep(2000);
-    assert_int_equal(ably_connection_get_state(rt), ABLY_CONN_CONNECTED);
-    return rt;
-}
+static bool wait_done(completions *c, int want) { return rt_sandbox_wait_int(&c->mu, &c->done, want, WAIT_MS); }
 
 static ably_realtime_channel *attached_channel(ably_realtime *rt, const char *name)
 {
-    ably_realtime_channel *ch = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    assert_int_equal(ably_realtime_channels_get(rt, name, NULL, &ch, &err), 0);
+    ably_realtime_channel *ch = rt_sandbox_channel(rt, name);
     completions c = {.mu = PTHREAD_MUTEX_INITIALIZER};
     ably_realtime_channel_attach(ch, on_done, &c);
     assert_true(wait_done(&c, 1));
@@ -107,7 +57,7 @@ static ably_paginated_result *poll_history(ably_realtime_channel *ch, size_t wan
 {
     ably_error err;
     ably_error_init(&err);
-    for (int64_t end = now_ms() + WAIT_MS;;) {
+    for (int64_t end = rt_sandbox_now_ms() + WAIT_MS;;) {
         ably_paginated_result *page = NULL;
         if (ably_realtime_channel_history(ch, NULL, false, &page, &err) == 0) {
             size_t n = 0;
@@ -119,7 +69,7 @@ static ably_paginated_result *poll_history(ably_realtime_channel *ch, size_t wan
             fprintf(stderr, "history: %lld %s\n", (long long)err.code, err.message ? err.message : "");
             ably_error_clear(&err);
         }
-        if (now_ms() > end)
+        if (rt_sandbox_now_ms() > end)
             return NULL;
         usleep(500 * 1000);
     }
@@ -129,10 +79,9 @@ static void history_has_what_another_client_published(void **state, bool binary)
 {
     sandbox_env *env = *state;
     char name[96];
-    static int n;
-    snprintf(name, sizeof name, "history-RTL10d-%s-%ld-%d", binary ? "mp" : "json", (long)getpid(), ++n);
-    ably_realtime *publisher = connected_client(env, binary);
-    ably_realtime *subscriber = connected_client(env, binary);
+    rt_sandbox_unique_name(name, sizeof name, "history-RTL10d", binary);
+    ably_realtime *publisher = rt_sandbox_connected(env, binary, NULL);
+    ably_realtime *subscriber = rt_sandbox_connected(env, binary, NULL);
     ably_realtime_channel *pub = attached_channel(publisher, name);
     ably_realtime_channel *sub = attached_channel(subscriber, name);
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "ably/ably.h"
-#include "sandbox_env.h"
+#include "rt_sandbox.h"
 
 #define CLIENTS 50
 #define WAIT_MS 30000
@@ -31,13 +31,6 @@ typedef struct {
     atomic_int received;          /* messages delivered to this client */
     atomic_uint_fast64_t senders; /* bit i: got client i's message */
 } peer;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_attached(void *ctx, const ably_error *err)
 {
@@ -68,14 +61,14 @@ static void on_message(void *ctx, const ably_message *m)
 /* Waits until the sum over all peers of the counter at `offset` reaches `want`. */
 static bool wait_total(peer *peers, size_t offset, int want)
 {
-    int64_t end = now_ms() + WAIT_MS;
+    int64_t end = rt_sandbox_now_ms() + WAIT_MS;
     for (;;) {
         int total = 0;
         for (int i = 0; i < CLIENTS; i++)
             total += atomic_load((atomic_int *)((char *)&peers[i] + offset));
         if (total >= want)
             return true;
-        if (now_ms() > end) {
+        if (rt_sandbox_now_ms() > end) {
             fprintf(stderr, "timed out: %d of %d\n", total, want);
             return false;
         }
@@ -83,44 +76,30 @@ static bool wait_total(peer *peers, size_t offset, int want)
     }
 }
 
+/* A client aimed at the sandbox with the library's default timeouts (fifty clients
+ * connecting at once may be slower than one); it connects on its own. */
 static ably_realtime *make_client(const sandbox_env *env, bool binary)
 {
     ably_client_options o;
     ably_client_options_init(&o);
     o.key = sandbox_env_key(env, 0)->key_str;
-    o.endpoint = env->host;
-    o.tls = env->tls;
-    if (env->tls)
-        o.tls_port = env->port;
-    else
-        o.port = env->port;
+    rt_sandbox_target(&o, env);
     o.use_binary_protocol = binary;
     o.log_level = ABLY_LOG_NONE;
-    ably_realtime *rt = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    return rt;
+    return rt_sandbox_create(&o);
 }
 
 static void fifty_clients_see_every_message(void **state, bool binary)
 {
     const sandbox_env *env = *state;
     char name[96];
-    snprintf(name, sizeof name, "rtn5-%s-%ld-%lld", binary ? "mp" : "json", (long)getpid(),
-             (long long)now_ms());
+    rt_sandbox_unique_name(name, sizeof name, "rtn5", binary);
     peer *peers = calloc(CLIENTS, sizeof *peers);
     assert_non_null(peers);
 
     for (int i = 0; i < CLIENTS; i++) { /* all connecting at once */
         peers[i].rt = make_client(env, binary);
-        ably_error err;
-        ably_error_init(&err);
-        assert_int_equal(ably_realtime_channels_get(peers[i].rt, name, NULL, &peers[i].ch, &err), 0);
+        peers[i].ch = rt_sandbox_channel(peers[i].rt, name);
         ably_realtime_channel_subscribe(peers[i].ch, NULL, on_message, &peers[i], NULL, NULL);
         ably_realtime_channel_attach(peers[i].ch, on_attached, &peers[i]);
     }

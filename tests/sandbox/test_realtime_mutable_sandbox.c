@@ -8,18 +8,12 @@
  * Callbacks run on the clients' service threads; what they record is guarded by a
  * mutex and every wait is bounded. */
 #include "test_rest_support.h"
+#include "rt_sandbox.h"
 
 #include <pthread.h>
 
 #define RT_WAIT_MS 10000
 #define MAX_SEEN 16
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- what a connection saw ---- */
 
@@ -46,20 +40,11 @@ static void rec_init(rec *r)
     pthread_mutex_init(&r->mu, NULL);
 }
 
-static int rec_read(rec *r, const int *field)
-{
-    pthread_mutex_lock(&r->mu);
-    int v = *field;
-    pthread_mutex_unlock(&r->mu);
-    return v;
-}
+static int rec_read(rec *r, const int *field) { return rt_sandbox_read_int(&r->mu, field); }
 
 static bool wait_at_least(rec *r, const int *field, int want)
 {
-    for (int64_t end = mono_ms() + RT_WAIT_MS; mono_ms() < end; usleep(2000))
-        if (rec_read(r, field) >= want)
-            return true;
-    return false;
+    return rt_sandbox_wait_int(&r->mu, field, want, RT_WAIT_MS);
 }
 
 static void copy_data(char *out, size_t size, const ably_data *d)
@@ -143,25 +128,6 @@ static seen item(rec *r, int i)
 
 /* ---- clients and channels ---- */
 
-static ably_realtime *connected_client(const sandbox_env *env, bool binary)
-{
-    ably_client_options o;
-    ably_client_options_init(&o);
-    o.key = sandbox_env_key(env, 0)->key_str;
-    rest_target(env, &o, binary);
-    o.realtime_request_timeout_ms = 5000;
-    ably_realtime *rt = NULL;
-    ably_error err = {0};
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    for (int64_t end = mono_ms() + RT_WAIT_MS; ably_connection_get_state(rt) != ABLY_CONN_CONNECTED; usleep(2000))
-        assert_true(mono_ms() < end);
-    return rt;
-}
-
 static ably_realtime_channel *channel(ably_realtime *rt, const char *name, uint32_t modes)
 {
     ably_realtime_channel_options opts = {.modes = modes};
@@ -212,7 +178,7 @@ static void mutation_lifecycle(bool binary, const sandbox_env *env)
 {
     char name[128];
     unique_name(name, sizeof name, "rt-lifecycle", binary);
-    ably_realtime *a = connected_client(env, binary), *b = connected_client(env, binary);
+    ably_realtime *a = rt_sandbox_connected(env, binary, NULL), *b = rt_sandbox_connected(env, binary, NULL);
     ably_realtime_channel *ch_a = channel(a, name, 0), *ch_b = channel(b, name, 0);
     attach(ch_b);
     rec got;
@@ -299,7 +265,7 @@ static void get_message_and_versions(bool binary, const sandbox_env *env)
 {
     char name[128];
     unique_name(name, sizeof name, "rt-get-versions", binary);
-    ably_realtime *rt = connected_client(env, binary);
+    ably_realtime *rt = rt_sandbox_connected(env, binary, NULL);
     ably_realtime_channel *ch = channel(rt, name, 0);
     attach(ch);
     rec got;
@@ -326,7 +292,7 @@ static void get_message_and_versions(bool binary, const sandbox_env *env)
     ably_message latest;
     ably_message_init(&latest);
     bool found = false;
-    for (int64_t end = mono_ms() + RT_WAIT_MS; !found && mono_ms() < end;) {
+    for (int64_t end = rt_sandbox_now_ms() + RT_WAIT_MS; !found && rt_sandbox_now_ms() < end;) {
         ably_error err = {0};
         if (ably_realtime_channel_get_message(ch, serial, &latest, &err) == 0 &&
             latest.action == ABLY_MESSAGE_ACTION_MESSAGE_UPDATE && latest.data.bytes &&
@@ -346,7 +312,7 @@ static void get_message_and_versions(bool binary, const sandbox_env *env)
     ably_paginated_result *page = NULL;
     size_t n = 0;
     const ably_message *items = NULL;
-    for (int64_t end = mono_ms() + RT_WAIT_MS; n < 3 && mono_ms() < end;) {
+    for (int64_t end = rt_sandbox_now_ms() + RT_WAIT_MS; n < 3 && rt_sandbox_now_ms() < end;) {
         ably_error err = {0};
         ably_paginated_result_free(page);
         page = NULL;
@@ -399,7 +365,7 @@ static void annotation_publish_and_delete(bool binary, const sandbox_env *env)
 {
     char name[128];
     unique_name(name, sizeof name, "rt-annotations", binary);
-    ably_realtime *a = connected_client(env, binary), *b = connected_client(env, binary);
+    ably_realtime *a = rt_sandbox_connected(env, binary, NULL), *b = rt_sandbox_connected(env, binary, NULL);
     ably_realtime_channel *ch_a = channel(a, name, ALL_MODES), *ch_b = channel(b, name, WATCH_MODES);
     attach(ch_b);
     rec anns, msgs, ops;
@@ -446,7 +412,7 @@ static void annotation_type_filter(bool binary, const sandbox_env *env)
 {
     char name[128];
     unique_name(name, sizeof name, "rt-ann-filter", binary);
-    ably_realtime *a = connected_client(env, binary), *b = connected_client(env, binary);
+    ably_realtime *a = rt_sandbox_connected(env, binary, NULL), *b = rt_sandbox_connected(env, binary, NULL);
     ably_realtime_channel *ch_a = channel(a, name, ALL_MODES), *ch_b = channel(b, name, WATCH_MODES);
     attach(ch_b);
     rec filtered, all, msgs, ops;
@@ -496,16 +462,14 @@ static void annotation_subscribe_attaches(void **state)
     for (int binary = 0; binary < 2; binary++) {
         char name[128];
         unique_name(name, sizeof name, "rt-ann-implicit-attach", binary);
-        ably_realtime *rt = connected_client(*state, binary);
+        ably_realtime *rt = rt_sandbox_connected(*state, binary, NULL);
         ably_realtime_channel *ch = channel(rt, name, ABLY_CHANNEL_MODE_ANNOTATION_SUBSCRIBE);
         assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_INITIALIZED);
         rec anns;
         rec_init(&anns);
         ably_realtime_annotations_subscribe(ably_realtime_channel_annotations(ch), NULL, on_annotation, &anns, NULL,
                                             NULL);
-        for (int64_t end = mono_ms() + RT_WAIT_MS; ably_realtime_channel_state(ch) != ABLY_CHANNEL_ATTACHED;
-             usleep(2000))
-            assert_true(mono_ms() < end);
+        assert_true(rt_sandbox_wait_channel(ch, ABLY_CHANNEL_ATTACHED, RT_WAIT_MS));
         ably_realtime_destroy(rt);
         pthread_mutex_destroy(&anns.mu);
     }

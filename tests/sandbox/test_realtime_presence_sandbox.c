@@ -15,17 +15,10 @@
 #include <unistd.h>
 
 #include "ably/ably.h"
-#include "sandbox_env.h"
+#include "rt_sandbox.h"
 
 #define WAIT_MS 20000
 #define BULK 250 /* RTP4 */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- what the callbacks saw ---- */
 
@@ -79,25 +72,11 @@ static void on_presence(void *ctx, const ably_presence_message *m)
     pthread_mutex_unlock(&s->mu);
 }
 
-static int read_int(seen *s, const int *field)
-{
-    pthread_mutex_lock(&s->mu);
-    int v = *field;
-    pthread_mutex_unlock(&s->mu);
-    return v;
-}
+static int read_int(seen *s, const int *field) { return rt_sandbox_read_int(&s->mu, field); }
 
 static bool wait_count(seen *s, const int *field, int want)
 {
-    int64_t end = now_ms() + WAIT_MS;
-    while (read_int(s, field) < want) {
-        if (now_ms() > end) {
-            fprintf(stderr, "timed out waiting for %d (have %d)\n", want, read_int(s, field));
-            return false;
-        }
-        usleep(2000);
-    }
-    return true;
+    return rt_sandbox_wait_int(&s->mu, field, want, WAIT_MS);
 }
 
 /* A get() answer copied out of the callback. */
@@ -148,51 +127,9 @@ static const char *text(const ably_presence_message *m) { return m->data.bytes ?
 
 /* ---- clients ---- */
 
-static ably_realtime *client(const sandbox_env *env, bool binary, const char *client_id)
-{
-    ably_client_options o;
-    ably_client_options_init(&o);
-    o.key = sandbox_env_key(env, 0)->key_str;
-    o.client_id = client_id;
-    o.endpoint = env->host;
-    o.tls = env->tls;
-    if (env->tls)
-        o.tls_port = env->port;
-    else
-        o.port = env->port;
-    o.use_binary_protocol = binary;
-    o.realtime_request_timeout_ms = 5000;
-    o.http_request_timeout_ms = 5000;
-    o.log_level = ABLY_LOG_NONE;
-    ably_realtime *rt = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    int rc = ably_realtime_create(&o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    int64_t end = now_ms() + WAIT_MS;
-    while (ably_connection_get_state(rt) != ABLY_CONN_CONNECTED && now_ms() < end)
-        usleep(2000);
-    assert_int_equal(ably_connection_get_state(rt), ABLY_CONN_CONNECTED);
-    return rt;
-}
-
 static ably_realtime_presence *presence_of(ably_realtime *rt, const char *name)
 {
-    ably_realtime_channel *ch = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    assert_int_equal(ably_realtime_channels_get(rt, name, NULL, &ch, &err), 0);
-    ably_error_clear(&err);
-    return ably_realtime_channel_presence(ch);
-}
-
-static void unique_name(char *out, size_t cap, const char *what, bool binary)
-{
-    static int n;
-    snprintf(out, cap, "p2-%s-%s-%ld-%d", what, binary ? "mp" : "json", (long)getpid(), ++n);
+    return ably_realtime_channel_presence(rt_sandbox_channel(rt, name));
 }
 
 /* Subscribes to every presence action, waiting for the implicit attach. */
@@ -212,9 +149,9 @@ static void bulk_enter_observed(void **state, bool binary)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "bulk", binary);
-    ably_realtime *a = client(env, binary, NULL);
-    ably_realtime *b = client(env, binary, NULL);
+    rt_sandbox_unique_name(name, sizeof name, "bulk", binary);
+    ably_realtime *a = rt_sandbox_connected(env, binary, NULL);
+    ably_realtime *b = rt_sandbox_connected(env, binary, NULL);
     ably_realtime_presence *pa = presence_of(a, name), *pb = presence_of(b, name);
     seen events, acks;
     seen_init(&events);
@@ -245,7 +182,7 @@ static void bulk_enter_observed(void **state, bool binary)
     got_members_free(&g);
 
     /* a third client, attaching after the fact, learns them all through the SYNC */
-    ably_realtime *c = client(env, !binary, NULL);
+    ably_realtime *c = rt_sandbox_connected(env, !binary, NULL);
     seen late;
     seen_init(&late);
     ably_realtime_presence *pc = presence_of(c, name);
@@ -286,9 +223,9 @@ static void lifecycle(void **state, bool binary)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "lifecycle", binary);
-    ably_realtime *a = client(env, binary, "lifecycle-client");
-    ably_realtime *b = client(env, binary, NULL);
+    rt_sandbox_unique_name(name, sizeof name, "lifecycle", binary);
+    ably_realtime *a = rt_sandbox_connected(env, binary, "lifecycle-client");
+    ably_realtime *b = rt_sandbox_connected(env, binary, NULL);
     ably_realtime_presence *pa = presence_of(a, name), *pb = presence_of(b, name);
     seen events, acks;
     seen_init(&events);
@@ -342,21 +279,21 @@ static void history_lists_entries_of_several_clients(void **state)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "history", false);
+    rt_sandbox_unique_name(name, sizeof name, "history", false);
     ably_realtime *members[HISTORY_CLIENTS];
     seen acks;
     seen_init(&acks);
     char id[32];
     for (int i = 0; i < HISTORY_CLIENTS; i++) {
         snprintf(id, sizeof id, "historian-%d", i);
-        members[i] = client(env, i % 2 == 1, id);
+        members[i] = rt_sandbox_connected(env, i % 2 == 1, id);
         ably_data d = ably_data_borrow(ABLY_DATA_STRING, id, strlen(id));
         ably_realtime_presence_enter(presence_of(members[i], name), &d, on_result, &acks);
     }
     assert_true(wait_count(&acks, &acks.done, HISTORY_CLIENTS)); /* every enter confirmed */
     assert_int_equal(acks.failed, 0);
 
-    ably_realtime *reader = client(env, false, NULL);
+    ably_realtime *reader = rt_sandbox_connected(env, false, NULL);
     ably_history_params hp = {.direction = "forwards", .limit = 100};
     ably_paginated_result *page = NULL;
     ably_error err;
@@ -390,8 +327,8 @@ static void enter_client_members_in_get(void **state)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "enterclient", true);
-    ably_realtime *a = client(env, true, NULL);
+    rt_sandbox_unique_name(name, sizeof name, "enterclient", true);
+    ably_realtime *a = rt_sandbox_connected(env, true, NULL);
     ably_realtime_presence *pa = presence_of(a, name);
     seen acks;
     seen_init(&acks);
@@ -402,7 +339,7 @@ static void enter_client_members_in_get(void **state)
     }
     assert_true(wait_count(&acks, &acks.done, 4));
     assert_int_equal(acks.failed, 0);
-    ably_realtime *b = client(env, false, NULL);
+    ably_realtime *b = rt_sandbox_connected(env, false, NULL);
     got_members g;
     get_members(presence_of(b, name), &g);
     assert_int_equal(g.count, 4);
@@ -425,9 +362,9 @@ static void client_forms_for_many_members(void **state, bool binary)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "clientforms", binary);
-    ably_realtime *a = client(env, binary, NULL);
-    ably_realtime *b = client(env, !binary, NULL);
+    rt_sandbox_unique_name(name, sizeof name, "clientforms", binary);
+    ably_realtime *a = rt_sandbox_connected(env, binary, NULL);
+    ably_realtime *b = rt_sandbox_connected(env, !binary, NULL);
     ably_realtime_presence *pa = presence_of(a, name), *pb = presence_of(b, name);
     seen enters, updates, leaves, acks;
     seen_init(&enters);
@@ -495,9 +432,9 @@ static void update_enters_and_absent_leave_succeeds(void **state)
 {
     sandbox_env *env = *state;
     char name[96];
-    unique_name(name, sizeof name, "update-enters", false);
-    ably_realtime *a = client(env, false, "updater");
-    ably_realtime *b = client(env, true, NULL);
+    rt_sandbox_unique_name(name, sizeof name, "update-enters", false);
+    ably_realtime *a = rt_sandbox_connected(env, false, "updater");
+    ably_realtime *b = rt_sandbox_connected(env, true, NULL);
     ably_realtime_presence *pa = presence_of(a, name), *pb = presence_of(b, name);
     seen events, acks;
     seen_init(&events);

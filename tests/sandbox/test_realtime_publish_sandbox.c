@@ -20,17 +20,10 @@
 #include <cjson/cJSON.h>
 
 #include "ably/ably.h"
-#include "sandbox_env.h"
+#include "rt_sandbox.h"
 
 #define WAIT_MS 10000
 #define MAX_KEPT 8
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- what the callbacks saw ---- */
 
@@ -82,102 +75,33 @@ static void on_published(void *ctx, const ably_error *err, const ably_publish_re
     on_result(ctx, err);
 }
 
-static int read_locked(inbox *b, const int *field)
-{
-    pthread_mutex_lock(&b->mu);
-    int v = *field;
-    pthread_mutex_unlock(&b->mu);
-    return v;
-}
+static int read_locked(inbox *b, const int *field) { return rt_sandbox_read_int(&b->mu, field); }
 
-static bool wait_for(inbox *b, const int *field, int want)
-{
-    int64_t end = now_ms() + WAIT_MS;
-    while (read_locked(b, field) < want) {
-        if (now_ms() > end) {
-            fprintf(stderr, "timed out waiting for %d (have %d)\n", want, read_locked(b, field));
-            return false;
-        }
-        usleep(2000);
-    }
-    return true;
-}
+static bool wait_for(inbox *b, const int *field, int want) { return rt_sandbox_wait_int(&b->mu, field, want, WAIT_MS); }
 
 /* ---- clients ---- */
 
 static void wait_connected(ably_realtime *rt)
 {
-    int64_t end = now_ms() + WAIT_MS;
-    while (ably_connection_get_state(rt) != ABLY_CONN_CONNECTED && now_ms() < end)
-        usleep(2000);
-    assert_int_equal(ably_connection_get_state(rt), ABLY_CONN_CONNECTED);
-}
-
-static void base_options(ably_client_options *o, const sandbox_env *env, bool binary)
-{
-    ably_client_options_init(o);
-    o->key = sandbox_env_key(env, 0)->key_str;
-    o->endpoint = env->host;
-    o->tls = env->tls;
-    if (env->tls)
-        o->tls_port = env->port;
-    else
-        o->port = env->port;
-    o->use_binary_protocol = binary;
-    o->realtime_request_timeout_ms = 5000;
-    o->http_request_timeout_ms = 5000;
-    o->log_level = ABLY_LOG_NONE;
-}
-
-static ably_realtime *create(const ably_client_options *o)
-{
-    ably_realtime *rt = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    int rc = ably_realtime_create(o, NULL, &rt, &err);
-    if (rc != 0)
-        fprintf(stderr, "ably_realtime_create: %lld %s\n", (long long)err.code, err.message ? err.message : "");
-    ably_error_clear(&err);
-    assert_int_equal(rc, 0);
-    return rt;
+    assert_true(rt_sandbox_wait_state(rt, ABLY_CONN_CONNECTED, WAIT_MS));
 }
 
 /* A connected client using the key, identified as client_id when not NULL (RSA7e). */
 static ably_realtime *client_as(const sandbox_env *env, bool binary, const char *client_id)
 {
-    ably_client_options o;
-    base_options(&o, env, binary);
-    o.client_id = client_id;
-    ably_realtime *rt = create(&o);
-    wait_connected(rt);
-    return rt;
+    return rt_sandbox_connected(env, binary, client_id);
 }
 
 static ably_realtime *client(const sandbox_env *env, bool binary, bool echo)
 {
     ably_client_options o;
-    base_options(&o, env, binary);
+    rt_sandbox_options(&o, env, binary);
     o.echo_messages = echo;
-    ably_realtime *rt = create(&o);
+    ably_realtime *rt = rt_sandbox_create(&o);
     wait_connected(rt);
     return rt;
 }
 
-static ably_realtime_channel *channel(ably_realtime *rt, const char *name)
-{
-    ably_realtime_channel *ch = NULL;
-    ably_error err;
-    ably_error_init(&err);
-    assert_int_equal(ably_realtime_channels_get(rt, name, NULL, &ch, &err), 0);
-    ably_error_clear(&err);
-    return ch;
-}
-
-static void unique_name(char *out, size_t cap, const char *what, bool binary)
-{
-    static int n;
-    snprintf(out, cap, "%s-%s-%ld-%d", what, binary ? "msgpack" : "json", (long)getpid(), ++n);
-}
 
 /* A publisher and a subscriber on channel `name`, the subscriber attached (RTL7g). */
 typedef struct {
@@ -190,14 +114,14 @@ static void pair_open(pair *p, void **state, const char *what, bool binary)
 {
     sandbox_env *env = *state;
     char name[128];
-    unique_name(name, sizeof name, what, binary);
+    rt_sandbox_unique_name(name, sizeof name, what, binary);
     memset(p, 0, sizeof *p);
     inbox_init(&p->got);
     inbox_init(&p->acks);
     p->pub = client(env, binary, true);
     p->sub = client(env, binary, true);
-    p->pub_ch = channel(p->pub, name);
-    p->sub_ch = channel(p->sub, name);
+    p->pub_ch = rt_sandbox_channel(p->pub, name);
+    p->sub_ch = rt_sandbox_channel(p->sub, name);
     inbox attached;
     inbox_init(&attached);
     ably_realtime_channel_subscribe(p->sub_ch, NULL, on_message, &p->got, on_result, &attached);
@@ -334,9 +258,9 @@ static void own_messages_not_echoed(void **state, bool binary)
 {
     sandbox_env *env = *state;
     char name[128];
-    unique_name(name, sizeof name, "no-echo", binary);
+    rt_sandbox_unique_name(name, sizeof name, "no-echo", binary);
     ably_realtime *self = client(env, binary, false), *other = client(env, binary, true);
-    ably_realtime_channel *self_ch = channel(self, name), *other_ch = channel(other, name);
+    ably_realtime_channel *self_ch = rt_sandbox_channel(self, name), *other_ch = rt_sandbox_channel(other, name);
     inbox got, acks;
     inbox_init(&got);
     inbox_init(&acks);
@@ -407,7 +331,7 @@ static void publish_as(pair *p, void **state, bool binary, const char *client_id
 {
     ably_realtime_destroy(p->pub);
     p->pub = client_as(*state, binary, client_id);
-    p->pub_ch = channel(p->pub, ably_realtime_channel_name(p->sub_ch));
+    p->pub_ch = rt_sandbox_channel(p->pub, ably_realtime_channel_name(p->sub_ch));
 }
 
 static void unidentified_client_publishes_any_client_id(void **state, bool binary)
@@ -479,19 +403,19 @@ static void token_client_id_unknown_before_auth(void **state, bool binary, const
     pair p;
     pair_open(&p, state, "publish-cid-token", binary);
     ably_client_options ro;
-    base_options(&ro, *state, binary);
+    rt_sandbox_options(&ro, *state, binary);
     ably_rest *signer = NULL;
     ably_error err;
     ably_error_init(&err);
     assert_int_equal(ably_rest_create(&ro, &signer, &err), 0);
     ably_client_options o;
-    base_options(&o, *state, binary);
+    rt_sandbox_options(&o, *state, binary);
     o.key = NULL;
     o.auth_callback = token_for_tok_client;
     o.auth_callback_ctx = signer;
     o.auto_connect = false;
-    ably_realtime *tok = create(&o);
-    ably_realtime_channel *ch = channel(tok, ably_realtime_channel_name(p.sub_ch));
+    ably_realtime *tok = rt_sandbox_create(&o);
+    ably_realtime_channel *ch = rt_sandbox_channel(tok, ably_realtime_channel_name(p.sub_ch));
     ably_message m = named("cid", ably_data_borrow(ABLY_DATA_STRING, "x", 1));
     m.client_id = (char *)(uintptr_t)msg_client_id;
     inbox acks;
@@ -548,7 +472,7 @@ static void every_publish_callback_called(void **state, bool binary)
     ably_realtime_channel *chans[PUBLISHERS] = {p.pub_ch};
     for (int i = 0; i < PUBLISHERS - 1; i++) {
         more[i] = client(*state, binary, true);
-        chans[i + 1] = channel(more[i], ably_realtime_channel_name(p.sub_ch));
+        chans[i + 1] = rt_sandbox_channel(more[i], ably_realtime_channel_name(p.sub_ch));
     }
     inbox acks;
     inbox_init(&acks);
@@ -632,9 +556,9 @@ static void subscribe_with_name_gets_only_matches(void **state, bool binary)
 static void both_clients_publish_and_receive(void **state, bool binary)
 {
     char name[128];
-    unique_name(name, sizeof name, "subscribe-bidir", binary);
+    rt_sandbox_unique_name(name, sizeof name, "subscribe-bidir", binary);
     ably_realtime *a = client_as(*state, binary, "client-a"), *b = client_as(*state, binary, "client-b");
-    ably_realtime_channel *ch_a = channel(a, name), *ch_b = channel(b, name);
+    ably_realtime_channel *ch_a = rt_sandbox_channel(a, name), *ch_b = rt_sandbox_channel(b, name);
     inbox got_a, got_b, acks;
     inbox_init(&got_a);
     inbox_init(&got_b);

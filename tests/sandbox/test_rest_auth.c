@@ -4,59 +4,6 @@
  * an auth server, and the unit tier covers it with a mocked transport. */
 #include "test_rest_support.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <sys/time.h>
-
-static int64_t now_s(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec;
-}
-
-/* base64url without padding, appended at out (NUL-terminated). */
-static void b64url(const unsigned char *in, size_t len, char *out)
-{
-    int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-    while (n > 0 && out[n - 1] == '=')
-        n--;
-    out[n] = '\0';
-    for (char *p = out; *p; p++)
-        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-}
-
-/* An HS256 Ably JWT signed with key `k`, expiring at `exp` (s), with capability
- * JSON `cap` (NULL: everything). Returns a malloc'd string. */
-static char *make_jwt(const sandbox_key *k, int64_t exp, const char *cap)
-{
-    char header[256], claims[512], h64[400], c64[800], sig64[64];
-    snprintf(header, sizeof header, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", k->key_name);
-    char cap_escaped[256] = "";
-    const char *c = cap ? cap : "{\"*\":[\"*\"]}";
-    for (size_t i = 0, j = 0; c[i] && j + 2 < sizeof cap_escaped; i++) {
-        if (c[i] == '"')
-            cap_escaped[j++] = '\\';
-        cap_escaped[j++] = c[i];
-        cap_escaped[j] = '\0';
-    }
-    snprintf(claims, sizeof claims, "{\"iat\":%lld,\"exp\":%lld,\"x-ably-capability\":\"%s\"}",
-             (long long)(now_s() - 10), (long long)exp, cap_escaped);
-    b64url((const unsigned char *)header, strlen(header), h64);
-    b64url((const unsigned char *)claims, strlen(claims), c64);
-    char *jwt = malloc(strlen(h64) + strlen(c64) + sizeof sig64 + 3);
-    assert_non_null(jwt);
-    sprintf(jwt, "%s.%s", h64, c64);
-    unsigned char mac[32];
-    unsigned int mac_len = 0;
-    HMAC(EVP_sha256(), k->key_secret, (int)strlen(k->key_secret), (const unsigned char *)jwt, strlen(jwt), mac,
-         &mac_len);
-    b64url(mac, mac_len, sig64);
-    strcat(jwt, ".");
-    strcat(jwt, sig64);
-    return jwt;
-}
-
 /* Checks that the client can make an authenticated request (channel status). */
 static void assert_authenticated(ably_rest *rest, const char *prefix)
 {
@@ -109,7 +56,7 @@ static void native_token_from_request_token(void **state)
 static void jwt_token(void **state)
 {
     sandbox_env *env = *state;
-    char *jwt = make_jwt(sandbox_env_key(env, 0), now_s() + 3600, NULL);
+    char *jwt = rest_make_jwt(sandbox_env_key(env, 0), rest_epoch_s() + 3600, NULL, NULL);
     for (int binary = 0; binary < 2; binary++) {
         ably_client_options opts;
         ably_client_options_init(&opts);
@@ -139,11 +86,12 @@ static int auth_callback(void *vctx, const ably_token_params *params, char **tok
     case 1:
         return ably_auth_request_token(ably_rest_auth(c->signer), params, NULL, td, err);
     case 2:
-        *token = make_jwt(sandbox_env_key(c->env, 0), now_s() + 3600, NULL);
+        *token = rest_make_jwt(sandbox_env_key(c->env, 0), rest_epoch_s() + 3600, NULL, NULL);
         return 0;
     default:
         /* The first token has already expired: the server refuses it (40142). */
-        *token = make_jwt(sandbox_env_key(c->env, 0), c->calls == 1 ? now_s() - 60 : now_s() + 3600, NULL);
+        *token = rest_make_jwt(sandbox_env_key(c->env, 0), c->calls == 1 ? rest_epoch_s() - 60 : rest_epoch_s() + 3600,
+                               NULL, NULL);
         return 0;
     }
 }

@@ -16,22 +16,12 @@ static void publish_numbered(ably_rest_channel *ch, const char *prefix, int n)
     }
 }
 
-static ably_rest_channel *fresh_channel(ably_rest *rest, const char *prefix, bool binary)
-{
-    char name[128];
-    rest_channel_name(name, sizeof name, prefix, binary);
-    ably_rest_channel *ch = NULL;
-    ably_error err = {0};
-    REST_OK(ably_rest_channels_get(rest, name, NULL, &ch, &err), &err);
-    return ch;
-}
-
 static void history_returns_newest_first(void **state)
 {
     sandbox_env *env = *state;
     for (int binary = 0; binary < 2; binary++) {
         ably_rest *rest = rest_with_key(env, 0, binary);
-        ably_rest_channel *ch = fresh_channel(rest, "history", binary);
+        ably_rest_channel *ch = rest_fresh_channel(rest, "history", binary);
         publish_numbered(ch, "m", 3);
         size_t n = 0;
         ably_paginated_result *page = rest_wait_history(ch, NULL, 3, &n);
@@ -53,7 +43,7 @@ static void history_forwards(void **state)
     sandbox_env *env = *state;
     for (int binary = 0; binary < 2; binary++) {
         ably_rest *rest = rest_with_key(env, 0, binary);
-        ably_rest_channel *ch = fresh_channel(rest, "forwards", binary);
+        ably_rest_channel *ch = rest_fresh_channel(rest, "forwards", binary);
         publish_numbered(ch, "m", 3);
         ably_history_params p = { .direction = "forwards" };
         size_t n = 0;
@@ -75,7 +65,7 @@ static void history_limit(void **state)
     sandbox_env *env = *state;
     for (int binary = 0; binary < 2; binary++) {
         ably_rest *rest = rest_with_key(env, 0, binary);
-        ably_rest_channel *ch = fresh_channel(rest, "limit", binary);
+        ably_rest_channel *ch = rest_fresh_channel(rest, "limit", binary);
         publish_numbered(ch, "m", 10);
         size_t n = 0;
         ably_paginated_result *all = rest_wait_history(ch, NULL, 10, &n);
@@ -99,7 +89,7 @@ static void history_time_range(void **state)
     sandbox_env *env = *state;
     for (int binary = 0; binary < 2; binary++) {
         ably_rest *rest = rest_with_key(env, 0, binary);
-        ably_rest_channel *ch = fresh_channel(rest, "range", binary);
+        ably_rest_channel *ch = rest_fresh_channel(rest, "range", binary);
         publish_numbered(ch, "early", 3);
         size_t n = 0;
         ably_paginated_result *page = rest_wait_history(ch, NULL, 3, &n);
@@ -140,7 +130,7 @@ static void history_of_empty_channel(void **state)
     sandbox_env *env = *state;
     for (int binary = 0; binary < 2; binary++) {
         ably_rest *rest = rest_with_key(env, 0, binary);
-        ably_rest_channel *ch = fresh_channel(rest, "empty", binary);
+        ably_rest_channel *ch = rest_fresh_channel(rest, "empty", binary);
         ably_paginated_result *page = NULL;
         ably_error err = {0};
         REST_OK(ably_rest_channel_history(ch, NULL, &page, &err), &err);
@@ -163,7 +153,7 @@ static void pages_through_history(void **state)
     sandbox_env *env = *state;
     for (int binary = 0; binary < 2; binary++) {
         ably_rest *rest = rest_with_key(env, 0, binary);
-        ably_rest_channel *ch = fresh_channel(rest, "pages", binary);
+        ably_rest_channel *ch = rest_fresh_channel(rest, "pages", binary);
         publish_numbered(ch, "m", 12);
         size_t n = 0;
         ably_paginated_result *all = rest_wait_history(ch, NULL, 12, &n);

@@ -6,13 +6,9 @@
 
 static ably_rest_channel *mutable_channel(ably_rest *rest, const char *what, bool binary)
 {
-    char name[160], prefix[64];
+    char prefix[64];
     snprintf(prefix, sizeof prefix, "mutable:%s", what);
-    rest_channel_name(name, sizeof name, prefix, binary);
-    ably_rest_channel *ch = NULL;
-    ably_error err = {0};
-    REST_OK(ably_rest_channels_get(rest, name, NULL, &ch, &err), &err);
-    return ch;
+    return rest_fresh_channel(rest, prefix, binary);
 }
 
 /* Publishes one string message; returns its serial (malloc'd). */
