@@ -104,9 +104,12 @@ typedef struct {
 typedef void (*ably_connection_listener)(void *ctx, const ably_connection_state_change *change);
 
 /* EventEmitter (RTE). A listener is identified by the id returned at registration
- * (never 0). `event` may be ABLY_CONN_EVENT_ANY. A listener added while an event is
- * being delivered does not receive that event; one removed during delivery does not
- * receive it any more if it has not yet been called. Thread safe. */
+ * (never 0). `event` may be ABLY_CONN_EVENT_ANY. The listeners an event goes to are
+ * fixed when its delivery starts (RTE6a): one added by a callback waits for the next
+ * event, and one that a callback removes still gets the event being delivered, so
+ * free its ctx only after that callback has returned to the loop. A removal from any
+ * other thread takes effect at once: once off returns, the listener is not called
+ * again. The same holds for channel, presence and annotation listeners. Thread safe. */
 uint64_t ably_connection_on(ably_realtime *rt, ably_connection_event event, ably_connection_listener fn,
                             void *ctx);
 /* Like on, but the listener is removed before its first call (RTE4). */
