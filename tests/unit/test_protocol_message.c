@@ -74,7 +74,9 @@ static void flags_have_their_bits(void **state)
 static const char FULL_FRAME[] =
     "{\"action\":11,\"id\":\"conn-1:7\",\"auth\":{\"accessToken\":\"tok-abc\"},"
     "\"channel\":\"chan\",\"channelSerial\":\"cs-9\",\"connectionId\":\"conn-1\","
-    "\"connectionDetails\":{\"clientId\":\"cid\",\"connectionKey\":\"key-1\",\"maxMessageSize\":65536},"
+    "\"connectionDetails\":{\"clientId\":\"cid\",\"connectionKey\":\"key-1\",\"maxMessageSize\":65536,"
+    "\"maxFrameSize\":524288,\"maxInboundRate\":250,\"connectionStateTtl\":120000,\"serverId\":\"srv-1\","
+    "\"maxIdleInterval\":15000,\"objectsGCGracePeriod\":86400000,\"siteCode\":\"site-a\"},"
     "\"count\":3,\"error\":{\"code\":40160,\"statusCode\":401,\"message\":\"denied\"},"
     "\"flags\":1638546,\"msgSerial\":7,"
     "\"messages\":[{\"name\":\"m1\",\"data\":\"hello\"}],"
@@ -125,7 +127,15 @@ static void assert_full_frame(const ably_protocol_message *pm)
     assert_non_null(pm->connection_details);                                              /* TR4o */
     assert_string_equal(pm->connection_details->client_id, "cid");
     assert_string_equal(pm->connection_details->connection_key, "key-1");
-    assert_int_equal(pm->connection_details->max_message_size, 65536);
+    assert_int_equal(pm->connection_details->max_message_size, 65536);                  /* CD2a-c */
+    const ably_connection_details *cd = pm->connection_details;                          /* CD2d-j */
+    assert_true(cd->has_max_frame_size && cd->max_frame_size == 524288);
+    assert_true(cd->has_max_inbound_rate && cd->max_inbound_rate == 250);
+    assert_true(cd->has_connection_state_ttl && cd->connection_state_ttl == 120000);
+    assert_string_equal(cd->server_id, "srv-1");
+    assert_true(cd->has_max_idle_interval && cd->max_idle_interval == 15000);
+    assert_true(cd->has_objects_gc_grace_period && cd->objects_gc_grace_period == 86400000);
+    assert_string_equal(cd->site_code, "site-a");
     assert_true(pm->has_count);                                                           /* TR4g */
     assert_int_equal(pm->count, 3);
     assert_non_null(pm->error);                                                           /* TR4h */
@@ -242,7 +252,7 @@ int main(void)
                   "TR3 TR3b TR3e TR3f TR3h TR3q TR3t TR3u TR3v TR3w TR3x TR3y TR3z TR3\xce\xbd"),
         ABLY_TEST(decodes_every_attribute,
                   "TR1 TR4 TR4a TR4b TR4c TR4d TR4g TR4h TR4i TR4j TR4k TR4l TR4m TR4n TR4o TR4p TR4q TR4r TR4s "
-                  "TR3b TR3e TR3h TR3q TR3t TR3v"),
+                  "TR3b TR3e TR3h TR3q TR3t TR3v CD1 CD2 CD2a CD2b CD2c CD2d CD2e CD2f CD2g CD2h CD2i CD2j"),
         ABLY_TEST(each_flag_decodes_on_its_own, "TR3 TR4i TR3b TR3e TR3h TR3q TR3t TR3u TR3v TR3w TR3x TR3y TR3z "
                                                 "TR3\xce\xbd"),
     };

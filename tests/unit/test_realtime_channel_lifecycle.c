@@ -1357,10 +1357,10 @@ int main(void)
         ABLY_TEST(when_state_fires_once, "RTL25b"),
         ABLY_TEST(when_state_for_a_past_state_waits, "RTL25a"),
         /* channel_properties.md */
-        ABLY_TEST(attach_serial_from_each_attach, "RTL15 RTL15c"),
+        ABLY_TEST(attach_serial_from_each_attach, "RTL15 RTL15c CP1 CP2 CP2a"),
         ABLY_TEST(attach_serial_from_unsolicited_unresumed_attached, "RTL15c"),
         ABLY_TEST(attach_serial_kept_on_resumed_attached, "RTL15c RTL15b"),
-        ABLY_TEST(channel_serial_from_attached, "RTL15 RTL15b"),
+        ABLY_TEST(channel_serial_from_attached, "RTL15 RTL15b CP1 CP2 CP2b"),
         ABLY_TEST(channel_serial_from_message_and_presence, "RTL15b"),
         ABLY_TEST(channel_serial_kept_when_absent, "RTL15b"),
         ABLY_TEST(channel_serial_ignores_other_actions, "RTL15b RTL4c1"),
