@@ -26,6 +26,31 @@ static ably_rest *client_with_token(const sandbox_env *env, bool binary, const a
     return rest_create(env, &opts, binary);
 }
 
+/* A client using a token issued for `token_client_id` (NULL: none), and a fresh
+ * channel of it. The caller destroys the client and clears *td. */
+typedef struct {
+    ably_token_details td;
+    ably_rest *rest;
+    ably_rest_channel *ch;
+} token_client;
+
+static void token_client_open(token_client *t, const sandbox_env *env, bool binary, const char *token_client_id,
+                              const char *prefix)
+{
+    token_for(env, binary, token_client_id, &t->td);
+    t->rest = client_with_token(env, binary, &t->td);
+    char name[128];
+    rest_channel_name(name, sizeof name, prefix, binary);
+    ably_error err = {0};
+    REST_OK(ably_rest_channels_get(t->rest, name, NULL, &t->ch, &err), &err);
+}
+
+static void token_client_close(token_client *t)
+{
+    ably_rest_destroy(t->rest);
+    ably_token_details_clear(&t->td);
+}
+
 /* Publishes one message named `name`, with `client_id` when not NULL. */
 static int publish_as(ably_rest_channel *ch, const char *name, const char *client_id, ably_error *err)
 {
@@ -66,91 +91,63 @@ static void check_auth_client_id(ably_rest *rest, const char *want)
 /* RSA8f1: no clientId in the token; an anonymous publish stays anonymous. */
 static void null_token_client_id_publishes_anonymously(void **state, bool binary)
 {
-    const sandbox_env *env = *state;
-    ably_token_details td;
-    token_for(env, binary, NULL, &td);
-    assert_null(td.client_id);
-    ably_rest *rest = client_with_token(env, binary, &td);
-    char name[128];
-    rest_channel_name(name, sizeof name, "rsa8f1", binary);
-    ably_rest_channel *ch = NULL;
+    token_client t;
+    token_client_open(&t, *state, binary, NULL, "rsa8f1");
+    assert_null(t.td.client_id);
     ably_error err = {0};
-    REST_OK(ably_rest_channels_get(rest, name, NULL, &ch, &err), &err);
-    REST_OK(publish_as(ch, "anon", NULL, &err), &err);
-    char *stored = stored_client_id(ch, "anon");
+    REST_OK(publish_as(t.ch, "anon", NULL, &err), &err);
+    char *stored = stored_client_id(t.ch, "anon");
     assert_null(stored);
-    check_auth_client_id(rest, NULL);
-    ably_rest_destroy(rest);
-    ably_token_details_clear(&td);
+    check_auth_client_id(t.rest, NULL);
+    token_client_close(&t);
 }
 
 /* RSA8f2: no clientId in the token; a publish claiming one is refused. */
 static void null_token_client_id_refuses_explicit_client_id(void **state, bool binary)
 {
-    const sandbox_env *env = *state;
-    ably_token_details td;
-    token_for(env, binary, NULL, &td);
-    ably_rest *rest = client_with_token(env, binary, &td);
-    char name[128];
-    rest_channel_name(name, sizeof name, "rsa8f2", binary);
-    ably_rest_channel *ch = NULL;
+    token_client t;
+    token_client_open(&t, *state, binary, NULL, "rsa8f2");
     ably_error err = {0};
-    REST_OK(ably_rest_channels_get(rest, name, NULL, &ch, &err), &err);
-    assert_int_not_equal(publish_as(ch, "claimed", "somebody", &err), 0);
+    assert_int_not_equal(publish_as(t.ch, "claimed", "somebody", &err), 0);
     assert_int_equal(err.code, 40012);
     assert_int_equal(err.status_code, 400);
     ably_error_clear(&err);
     /* and nothing reached the channel */
     ably_paginated_result *page = NULL;
-    REST_OK(ably_rest_channel_history(ch, NULL, &page, &err), &err);
+    REST_OK(ably_rest_channel_history(t.ch, NULL, &page, &err), &err);
     size_t count = 0;
     ably_paginated_result_messages(page, &count);
     assert_int_equal(count, 0);
     ably_paginated_result_free(page);
-    ably_rest_destroy(rest);
-    ably_token_details_clear(&td);
+    token_client_close(&t);
 }
 
 /* RSA8f3: a wildcard token; an anonymous publish stays anonymous, Auth#clientId is "*". */
 static void wildcard_token_publishes_anonymously(void **state, bool binary)
 {
-    const sandbox_env *env = *state;
-    ably_token_details td;
-    token_for(env, binary, "*", &td);
-    assert_string_equal(td.client_id, "*");
-    ably_rest *rest = client_with_token(env, binary, &td);
-    char name[128];
-    rest_channel_name(name, sizeof name, "rsa8f3", binary);
-    ably_rest_channel *ch = NULL;
+    token_client t;
+    token_client_open(&t, *state, binary, "*", "rsa8f3");
+    assert_string_equal(t.td.client_id, "*");
     ably_error err = {0};
-    REST_OK(ably_rest_channels_get(rest, name, NULL, &ch, &err), &err);
-    REST_OK(publish_as(ch, "anon", NULL, &err), &err);
-    char *stored = stored_client_id(ch, "anon");
+    REST_OK(publish_as(t.ch, "anon", NULL, &err), &err);
+    char *stored = stored_client_id(t.ch, "anon");
     assert_null(stored);
-    check_auth_client_id(rest, "*");
-    ably_rest_destroy(rest);
-    ably_token_details_clear(&td);
+    check_auth_client_id(t.rest, "*");
+    token_client_close(&t);
 }
 
 /* RSA8f4: a wildcard token; an explicit clientId is kept. */
 static void wildcard_token_keeps_explicit_client_id(void **state, bool binary)
 {
-    const sandbox_env *env = *state;
-    ably_token_details td;
-    token_for(env, binary, "*", &td);
-    ably_rest *rest = client_with_token(env, binary, &td);
-    char name[128];
-    rest_channel_name(name, sizeof name, "rsa8f4", binary);
-    ably_rest_channel *ch = NULL;
+    token_client t;
+    token_client_open(&t, *state, binary, "*", "rsa8f4");
     ably_error err = {0};
-    REST_OK(ably_rest_channels_get(rest, name, NULL, &ch, &err), &err);
-    REST_OK(publish_as(ch, "named", "explicit-id", &err), &err);
-    char *stored = stored_client_id(ch, "named");
+    REST_OK(publish_as(t.ch, "named", "explicit-id", &err), &err);
+    char *stored = stored_client_id(t.ch, "named");
     assert_non_null(stored);
     assert_string_equal(stored, "explicit-id");
     free(stored);
-    ably_rest_destroy(rest);
-    ably_token_details_clear(&td);
+    token_client_close(&t);
 }
 
 #define BOTH(fn)                                                                                         \

@@ -119,64 +119,56 @@ static void lenient_subscribe_logs_error_with_hint(void **state)
     fx_free(&x.f);
 }
 
-static void get(px_fx *x, ably_realtime_channel *ch, px_get *g)
+/* A get on channel "p" once attached with `flags`; the answer in *g, the log lines in *logs. */
+static void get_when_attached(bool strict, int64_t flags, strict_logs *logs, px_get *g)
 {
+    px_fx x;
+    start(&x, strict, flags, logs);
+    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
+    fx_attach(&x.f, ch);
     ably_realtime_presence_get(ably_realtime_channel_presence(ch), false, NULL, NULL, px_on_get, g);
-    fx_pump(&x->f);
+    fx_pump(&x.f);
+    fx_free(&x.f);
 }
+
+#define NO_PRESENCE_SUBSCRIBE (ABLY_CHANNEL_MODE_SUBSCRIBE | ABLY_CHANNEL_MODE_PRESENCE)
 
 static void strict_get_fails_without_presence_subscribe_mode(void **state)
 {
     (void)state;
-    px_fx x;
     strict_logs logs = {0};
-    start(&x, true, ABLY_CHANNEL_MODE_SUBSCRIBE | ABLY_CHANNEL_MODE_PRESENCE, &logs);
-    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
-    fx_attach(&x.f, ch);
     px_get g = {0};
-    get(&x, ch, &g);
+    get_when_attached(true, NO_PRESENCE_SUBSCRIBE, &logs, &g);
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.code, 91008);
     assert_int_equal(g.count, 0);
     px_get_clear(&g);
-    fx_free(&x.f);
 }
 
 static void strict_get_succeeds_with_presence_subscribe_mode(void **state)
 {
     (void)state;
-    px_fx x;
     strict_logs logs = {0};
-    start(&x, true, ABLY_CHANNEL_MODE_SUBSCRIBE | ABLY_CHANNEL_MODE_PRESENCE | ABLY_CHANNEL_MODE_PRESENCE_SUBSCRIBE,
-          &logs);
-    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
-    fx_attach(&x.f, ch);
     px_get g = {0};
-    get(&x, ch, &g);
+    get_when_attached(true, NO_PRESENCE_SUBSCRIBE | ABLY_CHANNEL_MODE_PRESENCE_SUBSCRIBE, &logs, &g);
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.code, 0);
     assert_int_equal(logs.errors, 0);
     px_get_clear(&g);
-    fx_free(&x.f);
 }
 
 /* RTP11f2 with TO3r2: not strict, get answers (here: nobody) and logs the error. */
 static void lenient_get_logs_error_with_hint(void **state)
 {
     (void)state;
-    px_fx x;
     strict_logs logs = {0};
-    start(&x, false, ABLY_CHANNEL_MODE_SUBSCRIBE | ABLY_CHANNEL_MODE_PRESENCE, &logs);
-    ably_realtime_channel *ch = fx_channel(&x.f, "p", NULL);
-    fx_attach(&x.f, ch);
     px_get g = {0};
-    get(&x, ch, &g);
+    get_when_attached(false, NO_PRESENCE_SUBSCRIBE, &logs, &g);
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.code, 0);
     assert_int_equal(logs.errors, 1);
     assert_int_equal(logs.with_hint, 1);
     px_get_clear(&g);
-    fx_free(&x.f);
 }
 
 static void strict_mode_defaults_to_false(void **state)
