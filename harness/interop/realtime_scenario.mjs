@@ -259,45 +259,6 @@ const steps = [
     },
   },
   {
-    // 260 members (entered by one key-holding client with enterClient) reach a late
-    // joiner through a SYNC of several pages (the sandbox sends 100 members a page);
-    // the late joiner connects through the proxy so the pages can be counted.
-    name: 'presence_sync_260_members',
-    ids: 'RTP4 RTP18 RTP18a RTP18b RTP11a RTP11c1 RTP14a',
-    async run(ctx) {
-      const MEMBERS = 260;
-      const name = channelName('rt-sync260');
-      const enterer = makeRealtime(ctx, { key: key(ctx) });
-      const ech = enterer.channels.get(name);
-      await ech.attach();
-      const ids = Array.from({ length: MEMBERS }, (_, i) => `member-${String(i).padStart(3, '0')}`);
-      await Promise.all(ids.map((id, i) => ech.presence.enterClient(id, { n: i })));
-      await http(ctx.host, ctx.proxyControl, 'DELETE', '/sessions/default/log');
-      const late = makeRealtime(ctx, { key: key(ctx) }, true);
-      const lch = late.channels.get(name);
-      const members = await lch.presence.get({ waitForSync: true });
-      assert.equal(members.length, MEMBERS, 'every member arrives through the SYNC');
-      const byId = Object.fromEntries(members.map((m) => [m.clientId, m]));
-      assert.deepEqual(Object.keys(byId).sort(), ids);
-      assert.deepEqual(byId['member-000'].data, { n: 0 });
-      assert.deepEqual(byId['member-259'].data, { n: 259 });
-      assert.ok(members.every((m) => m.action === 'present' && m.connectionId === enterer.connection.id));
-      const log = await http(ctx.host, ctx.proxyControl, 'GET', '/sessions/default/log');
-      const syncs = log.body.events.filter((e) => e.type === 'ws_frame' && e.direction === 'server_to_client' &&
-        e.actionName === 'SYNC');
-      assert.ok(syncs.length >= 3, `a SYNC of several pages (${syncs.length})`);
-      const last = syncs[syncs.length - 1].message.channelSerial || '';
-      assert.ok(last.endsWith(':'), `the last SYNC page has an empty cursor (${last})`);
-      // Leaving one member is seen by the late joiner once the sync is over.
-      const leaves = collector();
-      await lch.presence.subscribe('leave', (m) => leaves.push(m));
-      await ech.presence.leaveClient('member-007');
-      await leaves.until(1, 10000, 'leave after the sync');
-      assert.equal(leaves.items[0].clientId, 'member-007');
-      assert.equal((await lch.presence.get()).length, MEMBERS - 1);
-    },
-  },
-  {
     name: 'resume_after_dropped_transport',
     ids: 'RTN15a RTN15b RTN15c6',
     async run(ctx) {
@@ -318,19 +279,21 @@ const steps = [
       const res = await http(ctx.host, ctx.proxyControl, 'POST', '/sessions/default/actions', { type: 'disconnect' });
       assert.equal(res.status, 200, `proxy action: ${JSON.stringify(res.body)}`);
       await disconnected;
-      // Published while the transport is down: must all arrive after the resume, in
-      // order, exactly once.
-      const away = makeRest(ctx, { key: key(ctx) }).channels.get(ch.name);
-      for (const n of ['2a', '2b', '2c', '2d', '2e']) await away.publish('while-away', n);
+      // Published while the transport is down: all must arrive after the resume,
+      // in order and exactly once.
+      const away = ['away-1', 'away-2', 'away-3', 'away-4', 'away-5'];
+      const restCh = makeRest(ctx, { key: key(ctx) }).channels.get(ch.name);
+      for (const n of away) await restCh.publish(n, n);
       const change = await once(rt.connection, 'connected', 15000, 'reconnection');
       assert.equal(rt.connection.id, id, 'resume keeps the connectionId');
       assert.ok(!change.reason, `resume succeeded without error: ${change.reason && change.reason.message}`);
-      await got.until(6, 10000, 'messages missed while disconnected');
+      await got.until(1 + away.length, 10000, 'messages missed while disconnected');
       assert.equal(ch.state, 'attached');
       await ch.publish('after', '3');
-      await got.until(7);
-      await sleep(200); /* a duplicate would arrive by now */
-      assert.deepEqual(got.items.map((m) => m.data), ['1', '2a', '2b', '2c', '2d', '2e', '3'], 'none lost, none twice');
+      await got.until(2 + away.length);
+      await sleep(300); // a duplicate would arrive by now
+      assert.deepEqual(got.items.map((m) => m.name), ['before', ...away, 'after'],
+        'every message once, in order, across the drop');
       // The proxy saw a second WebSocket carrying resume=<connectionKey>.
       const log = await http(ctx.host, ctx.proxyControl, 'GET', '/sessions/default/log');
       const connects = log.body.events.filter((e) => e.type === 'ws_connect');
@@ -391,32 +354,86 @@ const steps = [
     },
   },
   {
-    // The server ends an expired token's connection (DISCONNECTED 40142); ably-js gets
-    // a new token from its authCallback and resumes, and messages flow on.
-    name: 'token_renewal_on_expiry',
-    ids: 'RTN15h2 RSA4b',
+    name: 'presence_sync_260_members',
+    ids: 'RTP1 RTP2 RTP18 RTP18a RTP18b RTP11a RTP11c1 RTP14 RTP15',
     async run(ctx) {
+      const name = channelName('rt-presence-big');
+      const total = 260; // the sandbox pages SYNC by 100: three pages
+      // A key client (no clientId) enters members on their behalf.
+      const host = makeRealtime(ctx, { key: key(ctx) });
+      const hch = host.channels.get(name);
+      await hch.attach();
+      for (let i = 0; i < total; i += 50) {
+        const batch = [];
+        for (let j = i; j < Math.min(total, i + 50); j++) {
+          batch.push(hch.presence.enterClient(`member-${j}`, { n: j, tag: `m${j}` }));
+        }
+        await Promise.all(batch);
+      }
+      const late = makeRealtime(ctx, { key: key(ctx), clientId: 'late' });
+      const lch = late.channels.get(name);
+      const members = await lch.presence.get({ waitForSync: true });
+      assert.equal(members.length, total, 'every member arrives through the multi-page SYNC');
+      assert.equal(lch.presence.syncComplete, true, 'SYNC complete');
+      const byId = new Map(members.map((m) => [m.clientId, m]));
+      assert.equal(byId.size, total, 'distinct members');
+      for (const j of [0, 99, 100, 199, 200, 259]) {
+        const m = byId.get(`member-${j}`);
+        assert.ok(m, `member-${j} present`);
+        assert.deepEqual(m.data, { n: j, tag: `m${j}` }, `member-${j} data`);
+        assert.equal(m.action, 'present');
+        assert.equal(m.connectionId, host.connection.id);
+      }
+      // The late joiner keeps following the set: one leave shrinks it.
+      const left = collector();
+      await lch.presence.subscribe('leave', (m) => left.push(m));
+      await hch.presence.leaveClient('member-7');
+      await left.until(1, 10000, 'leave of member-7');
+      assert.equal(left.items[0].clientId, 'member-7');
+      assert.equal((await lch.presence.get()).length, total - 1);
+    },
+  },
+  {
+    name: 'token_renewal_on_server_expiry',
+    ids: 'RTN15h2 RSA4b RSA8d',
+    async run(ctx) {
+      // A 4 s token: the sandbox disconnects with 40142 when it expires; ably-js
+      // gets a new token through authCallback and resumes the same connection.
       const counter = { calls: 0 };
       const signer = makeRest(ctx, { key: key(ctx) });
       const authCallback = (params, cb) => {
         counter.calls++;
-        signer.auth.createTokenRequest({ ...params, clientId: 'renewer', ttl: 3000 }).then((tr) => cb(null, tr), cb);
+        signer.auth.createTokenRequest({ ...params, clientId: 'renewer', ttl: 4000 }).then((tr) => cb(null, tr), (e) => cb(e));
       };
-      const rt = makeRealtime(ctx, { authCallback });
+      const rt = makeRealtime(ctx, { authCallback, disconnectedRetryTimeout: 1000 });
       await connected(rt);
+      assert.equal(counter.calls, 1, 'authCallback called to connect');
       const id = rt.connection.id;
-      const ch = rt.channels.get(channelName('rt-expiry'));
+      const firstToken = rt.auth.tokenDetails.token;
+      const ch = rt.channels.get(channelName('rt-renew'));
       const got = collector();
       await ch.subscribe((m) => got.push(m));
-      const dropped = once(rt.connection, 'disconnected', 10000, 'disconnected at token expiry');
-      const change = await dropped;
-      assert.equal(change.reason && change.reason.code, 40142, 'the server said the token expired');
-      await once(rt.connection, 'connected', 10000, 'reconnected with a new token');
-      assert.ok(counter.calls >= 2, `authCallback asked again (${counter.calls})`);
-      assert.equal(rt.connection.id, id, 'the connection resumed');
-      await ch.publish('after-renewal', 'x');
-      await got.until(1, 10000, 'message after the renewal');
-      assert.equal(got.items[0].clientId, 'renewer');
+      await ch.publish('before', '1');
+      await got.until(1);
+      const states = [];
+      rt.connection.on((c) => states.push([c.current, c.reason && c.reason.code]));
+      // Wait for the expiry and the renewal (up to 15 s).
+      const deadline = Date.now() + 15000;
+      while (!(counter.calls >= 2 && rt.connection.state === 'connected')) {
+        if (Date.now() > deadline) throw new Error(`no renewal: calls ${counter.calls} states ${JSON.stringify(states)}`);
+        await sleep(100);
+      }
+      assert.ok(counter.calls >= 2, 'authCallback called again for the renewal');
+      assert.notEqual(rt.auth.tokenDetails.token, firstToken, 'a new token');
+      assert.ok(states.some(([, code]) => code === 40142) || states.some(([s]) => s === 'update'),
+        `the server ended the token (40142 or AUTH): ${JSON.stringify(states)}`);
+      assert.ok(!states.some(([s]) => s === 'failed' || s === 'suspended'), `no failure: ${JSON.stringify(states)}`);
+      assert.equal(rt.connection.id, id, 'the renewal keeps the connectionId');
+      if (ch.state !== 'attached') await once(ch, 'attached', 5000, 'channel re-attached');
+      await ch.publish('after', '2');
+      await got.until(2, 10000, 'message after renewal');
+      assert.deepEqual(got.items.map((m) => m.name), ['before', 'after']);
+      assert.equal(got.items[1].clientId, 'renewer');
     },
   },
   {
