@@ -480,7 +480,7 @@ int main(void)
         ABLY_TEST(auto_connect_false_waits_for_connect, "RTN3 RTC1b RTC15a RTN11f"),
         ABLY_TEST(connect_url_carries_the_standard_params, "RTN2 RTN2a RTN2b RTN2d RTN2e RTN2f RTC1a RTN1 CSV2 CSV2a CSV2c CSV2e RSA7e1"),
         ABLY_TEST(binary_protocol_and_echo_defaults, "RTN2a RTN2b TO3f"),
-        ABLY_TEST(transport_params_are_sent_and_win, "RTC1f RTC1f1"),
+        ABLY_TEST(transport_params_are_sent_and_win, "RTC1f RTC1f1 TO3q"),
         ABLY_TEST(heartbeats_param_follows_ping_frame_visibility, "RTN23b"),
         ABLY_TEST(token_auth_sends_access_token_and_plain_ws, "RTN2e TO3d RSA3c RSA3d"),
         ABLY_TEST(state_changes_carry_previous_current_event, "RTN4 RTN4a RTN4b RTN4d RTN4e TA1 TA2 TA5 RTN6"),

@@ -1377,7 +1377,7 @@ int main(void)
         ABLY_TEST(id_and_key_null_when_suspended_before_connecting, "RTN8a RTN9a"),
         ABLY_TEST(recovery_key_has_key_serial_and_unicode_channel_serials, "RTN16 RTN16g RTN16g1"),
         ABLY_TEST(recovery_key_null_when_inactive, "RTN16g2"),
-        ABLY_TEST(recover_param_on_the_first_connection_only, "RTN16 RTN16k RTN16d"),
+        ABLY_TEST(recover_param_on_the_first_connection_only, "RTN16 RTN16k RTN16d TO3i"),
         ABLY_TEST(recover_sets_the_first_msg_serial, "RTN16f"),
         ABLY_TEST(malformed_recovery_key_is_logged_and_ignored, "RTN16f1"),
         ABLY_TEST(recover_instantiates_channels_with_their_serials, "RTN16j RTN16i"),
