@@ -99,6 +99,30 @@ static void strict_subscribe_succeeds_with_subscribe_mode(void **state)
     fx_free(&x.f);
 }
 
+/* The strict check wraps the subscribe's callback: destroying the client while the
+ * attach is pending (or before the loop took the subscribe) frees that wrapper
+ * without calling back (the sanitizer build checks for the leak). */
+static void strict_subscribe_pending_when_destroyed(void **state)
+{
+    (void)state;
+    for (int pumped = 0; pumped < 2; pumped++) {
+        px_fx x;
+        strict_logs logs = {0};
+        start(&x, true, ABLY_CHANNEL_MODE_PUBLISH, &logs);
+        x.f.auto_attach = false; /* the ATTACH stays unanswered */
+        ably_realtime_channel *ch = fx_channel(&x.f, "s", NULL);
+        strict_result r = {0};
+        strict_msgs got = {0};
+        ably_realtime_channel_subscribe(ch, NULL, on_strict_msg, &got, on_strict_result, &r);
+        if (pumped) {
+            fx_pump(&x.f);
+            assert_int_equal(ably_realtime_channel_state(ch), ABLY_CHANNEL_ATTACHING);
+        }
+        fx_free(&x.f);
+        assert_int_equal(r.calls, 0); /* never after destroy */
+    }
+}
+
 /* RTL7i2 with TO3r2: not strict, the subscribe succeeds and an ERROR line names the
  * error and says strictMode would make it fail. */
 static void lenient_subscribe_logs_error_with_hint(void **state)
@@ -185,6 +209,7 @@ int main(void)
         ABLY_TEST(strict_mode_defaults_to_false, "TO3r"),
         ABLY_TEST(strict_subscribe_fails_without_subscribe_mode, "TO3r TO3r1 RTL7i RTL7i1 RTL7g"),
         ABLY_TEST(strict_subscribe_succeeds_with_subscribe_mode, "TO3r1 RTL7i"),
+        ABLY_TEST(strict_subscribe_pending_when_destroyed, "TO3r1"),
         ABLY_TEST(lenient_subscribe_logs_error_with_hint, "TO3r2 RTL7i2"),
         ABLY_TEST(strict_get_fails_without_presence_subscribe_mode, "TO3r TO3r1 RTP11f RTP11f1"),
         ABLY_TEST(strict_get_succeeds_with_presence_subscribe_mode, "TO3r1 RTP11f"),

@@ -105,6 +105,8 @@ static void free_waiters(ably_ch_waiter *w)
 {
     while (w) {
         ably_ch_waiter *n = w->next;
+        if (w->drop)
+            w->drop(w->ctx);
         free(w);
         w = n;
     }
@@ -189,7 +191,7 @@ static void set_error(ably_realtime_channel *ch, const ably_error *reason)
 
 /* ---- waiters ---- */
 
-static void add_waiter(ably_ch_waiter **list, ably_channel_result_fn cb, void *ctx)
+static void add_waiter(ably_ch_waiter **list, ably_channel_result_fn cb, void *ctx, void (*drop)(void *))
 {
     if (!cb)
         return;
@@ -203,6 +205,7 @@ static void add_waiter(ably_ch_waiter **list, ably_channel_result_fn cb, void *c
     }
     w->cb = cb;
     w->ctx = ctx;
+    w->drop = drop;
     w->next = NULL;
     while (*list)
         list = &(*list)->next;
@@ -355,6 +358,11 @@ static void fail_with_connection(ably_realtime_channel *ch, ably_channel_result_
 
 void ably_ch_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx)
 {
+    ably_ch_attach_owned(ch, cb, ctx, NULL);
+}
+
+void ably_ch_attach_owned(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx, void (*drop)(void *))
+{
     switch (ch->state) {
     case ABLY_CHANNEL_ATTACHED: /* RTL4a */
         if (cb)
@@ -362,11 +370,11 @@ void ably_ch_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *
         return;
     case ABLY_CHANNEL_ATTACHING: /* RTL4h */
         ch->detach_after_attach = false;
-        add_waiter(&ch->attach_waiters, cb, ctx);
+        add_waiter(&ch->attach_waiters, cb, ctx, drop);
         return;
     case ABLY_CHANNEL_DETACHING: /* RTL4h */
         ch->attach_after_detach = true;
-        add_waiter(&ch->attach_waiters, cb, ctx);
+        add_waiter(&ch->attach_waiters, cb, ctx, drop);
         return;
     default:
         break;
@@ -377,7 +385,7 @@ void ably_ch_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *
     }
     if (ch->state == ABLY_CHANNEL_FAILED) /* RTL4g */
         set_error(ch, NULL);
-    add_waiter(&ch->attach_waiters, cb, ctx);
+    add_waiter(&ch->attach_waiters, cb, ctx, drop);
     start_attach(ch, NULL);
 }
 
@@ -433,16 +441,16 @@ void ably_ch_detach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *
     }
     case ABLY_CHANNEL_DETACHING: /* RTL5i */
         ch->attach_after_detach = false;
-        add_waiter(&ch->detach_waiters, cb, ctx);
+        add_waiter(&ch->detach_waiters, cb, ctx, NULL);
         return;
     case ABLY_CHANNEL_ATTACHING: /* RTL5i */
         ch->detach_after_attach = true;
-        add_waiter(&ch->detach_waiters, cb, ctx);
+        add_waiter(&ch->detach_waiters, cb, ctx, NULL);
         return;
     default:
         break;
     }
-    add_waiter(&ch->detach_waiters, cb, ctx);
+    add_waiter(&ch->detach_waiters, cb, ctx, NULL);
     start_detach(ch);
 }
 
@@ -495,7 +503,7 @@ void ably_ch_set_options(ably_realtime_channel *ch, const ably_realtime_channel_
     ch->attach_on_subscribe = !o->no_attach_on_subscribe;
     pthread_mutex_unlock(&ch->chs->mu);
     if (changed && (ch->state == ABLY_CHANNEL_ATTACHED || ch->state == ABLY_CHANNEL_ATTACHING)) { /* RTL16a */
-        add_waiter(&ch->attach_waiters, cb, ctx);
+        add_waiter(&ch->attach_waiters, cb, ctx, NULL);
         if (ch->state == ABLY_CHANNEL_ATTACHED)
             start_attach(ch, NULL);
         else if (conn_state(ch) == ABLY_CONN_CONNECTED)
@@ -1097,6 +1105,7 @@ typedef struct {
     ably_realtime_channel *ch;
     ably_channel_result_fn cb;
     void *ctx;
+    void (*drop)(void *ctx); /* frees a library-made ctx never handed to cb, or NULL */
 } implicit_attach_cmd;
 
 static void run_implicit_attach(ably_realtime *rt, void *arg)
@@ -1107,19 +1116,37 @@ static void run_implicit_attach(ably_realtime *rt, void *arg)
     ably_channel_state s = ch->state;
     if (ch->attach_on_subscribe &&
         (s == ABLY_CHANNEL_INITIALIZED || s == ABLY_CHANNEL_DETACHING || s == ABLY_CHANNEL_DETACHED))
-        ably_ch_attach(ch, c->cb, c->ctx); /* RTL7g */
+        ably_ch_attach_owned(ch, c->cb, c->ctx, c->drop); /* RTL7g */
     else if (c->cb)
         c->cb(c->ctx, NULL);
     free(c);
 }
 
-void ably_ch_post_implicit_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx)
+/* The client went away before the command ran. */
+static void drop_implicit_attach(void *arg)
+{
+    implicit_attach_cmd *c = arg;
+    if (c->drop)
+        c->drop(c->ctx);
+    free(c);
+}
+
+static void post_implicit_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx,
+                                 void (*drop)(void *))
 {
     implicit_attach_cmd *c = malloc(sizeof *c);
-    if (!c)
+    if (!c) {
+        if (drop)
+            drop(ctx);
         return;
-    *c = (implicit_attach_cmd){ch, cb, ctx};
-    ably_rt_post(ch->rt, run_implicit_attach, free, c);
+    }
+    *c = (implicit_attach_cmd){ch, cb, ctx, drop};
+    ably_rt_post(ch->rt, run_implicit_attach, drop_implicit_attach, c);
+}
+
+void ably_ch_post_implicit_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx)
+{
+    post_implicit_attach(ch, cb, ctx, NULL);
 }
 
 /* ---- RTL7i: the SUBSCRIBE mode check, with strictMode (TO3r) ---- */
@@ -1181,7 +1208,7 @@ static void post_subscribe_attach(ably_realtime_channel *ch, ably_channel_result
     strict_subscribe *s = NULL;
     if (cb && ably_rest_options(ch->rt->rest)->strict_mode && (s = malloc(sizeof *s)) != NULL) {
         *s = (strict_subscribe){ch, cb, ctx};
-        ably_ch_post_implicit_attach(ch, finish_strict_subscribe, s);
+        post_implicit_attach(ch, finish_strict_subscribe, s, free);
         return;
     }
     ably_ch_post_implicit_attach(ch, cb, ctx);

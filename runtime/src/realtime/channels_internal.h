@@ -22,6 +22,7 @@ typedef struct ably_rt_channels ably_rt_channels;
 typedef struct ably_ch_waiter {
     ably_channel_result_fn cb;
     void *ctx;
+    void (*drop)(void *ctx); /* frees ctx when the waiter is discarded uncalled, or NULL */
     struct ably_ch_waiter *next;
 } ably_ch_waiter;
 
@@ -117,6 +118,9 @@ void ably_ch_release(ably_realtime_channel *ch);
 /* Attach as the public call does (RTL4). */
 void ably_ch_attach(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx);
 void ably_ch_fail_waiters(ably_ch_waiter **list, const ably_error *err);
+/* ably_ch_attach for a callback whose ctx the library allocated: `drop` frees ctx if
+ * the channel or client goes away before cb is called. */
+void ably_ch_attach_owned(ably_realtime_channel *ch, ably_channel_result_fn cb, void *ctx, void (*drop)(void *));
 void ably_ch_make_error(ably_error *e, int code, int status, const char *msg);
 void ably_ch_send_tracked(ably_realtime_channel *ch, ably_protocol_message *pm, ably_publish_fn cb,
                           ably_channel_result_fn rcb, void *ctx);
