@@ -123,29 +123,53 @@ void ably_summary_client_id_counts_map_clear(ably_summary_client_id_counts_map *
     }
 }
 
-/* Dict<name, SummaryClientIdList> (TM7b1, TM7b2). */
-static int client_id_lists(const char *json, ably_summary_client_id_lists *out, ably_error *err)
+/* A summary dictionary {name: value}: its names and, through `parse`, each value
+ * into the `value_size`-byte slot i of *values. On failure what was filled stays
+ * for the caller's clear function. */
+typedef int (*summary_value_parse)(const cJSON *e, void *slot, ably_error *err);
+
+static int parse_named(const char *json, char ***names, void **values, size_t value_size, size_t *count,
+                       summary_value_parse parse, ably_error *err)
 {
-    memset(out, 0, sizeof *out);
     cJSON *root = parse_object(json, err);
     if (!root)
         return -1;
     size_t n = (size_t)cJSON_GetArraySize(root);
     int rc = 0;
-    if (n && (!(out->names = calloc(n, sizeof *out->names)) || !(out->values = calloc(n, sizeof *out->values))))
+    if (n && (!(*names = calloc(n, sizeof **names)) || !(*values = calloc(n, value_size))))
         rc = shape_error(err, "out of memory");
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
         if (rc != 0)
             break;
-        if (!(out->names[out->count] = strdup(e->string)))
+        if (!((*names)[*count] = strdup(e->string)))
             rc = shape_error(err, "out of memory");
-        else if ((rc = client_id_list_from(e, &out->values[out->count], err)) != 0)
-            free(out->names[out->count]);
+        else if ((rc = parse(e, (char *)*values + *count * value_size, err)) != 0)
+            free((*names)[*count]);
         else
-            out->count++;
+            (*count)++;
     }
     cJSON_Delete(root);
+    return rc;
+}
+
+static int parse_client_id_list(const cJSON *e, void *slot, ably_error *err)
+{
+    return client_id_list_from(e, slot, err);
+}
+
+static int parse_client_id_counts(const cJSON *e, void *slot, ably_error *err)
+{
+    return client_id_counts_from(e, slot, err);
+}
+
+/* Dict<name, SummaryClientIdList> (TM7b1, TM7b2). */
+static int client_id_lists(const char *json, ably_summary_client_id_lists *out, ably_error *err)
+{
+    memset(out, 0, sizeof *out);
+    void *values = NULL;
+    int rc = parse_named(json, &out->names, &values, sizeof *out->values, &out->count, parse_client_id_list, err);
+    out->values = values;
     if (rc != 0)
         ably_summary_client_id_lists_clear(out);
     return rc;
@@ -161,28 +185,13 @@ int ably_summary_unique_v1(const char *json, ably_summary_client_id_lists *out, 
     return client_id_lists(json, out, err);
 }
 
+/* Dict<name, SummaryClientIdCounts> (TM7b3). */
 int ably_summary_multiple_v1(const char *json, ably_summary_client_id_counts_map *out, ably_error *err)
 {
     memset(out, 0, sizeof *out);
-    cJSON *root = parse_object(json, err);
-    if (!root)
-        return -1;
-    size_t n = (size_t)cJSON_GetArraySize(root);
-    int rc = 0;
-    if (n && (!(out->names = calloc(n, sizeof *out->names)) || !(out->values = calloc(n, sizeof *out->values))))
-        rc = shape_error(err, "out of memory");
-    const cJSON *e;
-    cJSON_ArrayForEach(e, root) {
-        if (rc != 0)
-            break;
-        if (!(out->names[out->count] = strdup(e->string)))
-            rc = shape_error(err, "out of memory");
-        else if ((rc = client_id_counts_from(e, &out->values[out->count], err)) != 0)
-            free(out->names[out->count]);
-        else
-            out->count++;
-    }
-    cJSON_Delete(root);
+    void *values = NULL;
+    int rc = parse_named(json, &out->names, &values, sizeof *out->values, &out->count, parse_client_id_counts, err);
+    out->values = values;
     if (rc != 0)
         ably_summary_client_id_counts_map_clear(out);
     return rc;
