@@ -23,24 +23,8 @@ cmake --build "$BUILD" -j"$(nproc)" --target ably-sandbox bench_realtime bench_c
 
 out_dir="$BUILD/bench"
 results="$out_dir/results.txt"
-sbx_out=$(mktemp)
-sbx_pid=
-cleanup() {
-    [ -n "$sbx_pid" ] && kill "$sbx_pid" 2>/dev/null && wait "$sbx_pid" 2>/dev/null || true
-    rm -f "$sbx_out"
-}
-trap cleanup EXIT INT TERM
-
-# Release sandbox on a free port; quiet, so its logging costs nothing.
-"$BUILD/harness/ably-sandbox" --port 0 --log-level error >"$sbx_out" 2>/dev/null &
-sbx_pid=$!
-tries=0
-until grep -q "listening on" "$sbx_out"; do
-    tries=$((tries + 1))
-    [ "$tries" -gt 100 ] && { echo "run.sh: the sandbox did not start" >&2; exit 1; }
-    sleep 0.1
-done
-ABLY_PORT=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$sbx_out")
+. bench/sandbox_lib.sh
+start_sandbox "$BUILD" # Release, quiet: its logging costs nothing
 setup="$UPSTREAM/ably-common/test-resources/test-app-setup.json"
 if [ -f "$setup" ]; then
     body=$(node -e 'console.log(JSON.stringify(require(process.argv[1]).post_apps))' "$(realpath "$setup")")

@@ -22,31 +22,15 @@ cmake --build "$BUILD" -j"$(nproc)" --target ably-sandbox bench_realtime >/dev/n
 mkdir -p "$BUILD/bench"
 results="$BUILD/bench/sandbox.txt"
 : >"$results"
-sbx_out=$(mktemp)
-sbx_pid=
-cleanup() {
-    [ -n "$sbx_pid" ] && kill "$sbx_pid" 2>/dev/null && wait "$sbx_pid" 2>/dev/null || true
-    rm -f "$sbx_out"
-}
-trap cleanup EXIT INT TERM
+. bench/sandbox_lib.sh
 
 # A fresh sandbox per measurement, so one run's leftovers (peak RSS, channels) do not count
 # in the next. Sets ABLY_PORT and ABLY_KEY.
-start_sandbox() {
-    cleanup
-    sbx_out=$(mktemp)
-    "$BUILD/harness/ably-sandbox" --port 0 --log-level error >"$sbx_out" 2>/dev/null &
-    sbx_pid=$!
-    tries=0
-    until grep -q "listening on" "$sbx_out"; do
-        tries=$((tries + 1))
-        [ "$tries" -gt 100 ] && { echo "sandbox.sh: the sandbox did not start" >&2; exit 1; }
-        sleep 0.1
-    done
-    ABLY_PORT=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$sbx_out")
+new_sandbox() {
+    start_sandbox "$BUILD"
     ABLY_KEY=$(curl -sf -X POST -H 'Content-Type: application/json' --data '{"keys":[{}]}' \
         "http://127.0.0.1:$ABLY_PORT/apps" | sed -n 's/.*"keyStr":"\([^"]*\)".*/\1/p')
-    export ABLY_PORT ABLY_KEY
+    export ABLY_KEY
 }
 kb_of() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$sbx_pid/status"; }
 
@@ -55,12 +39,12 @@ C="$BUILD/bench/bench_realtime"
 echo "# ably-sandbox (Release) on $(nproc) cores, clients on the same machine" | tee -a "$results"
 for proto in json msgpack; do
     for s in $SUBS; do
-        start_sandbox
+        new_sandbox
         "$C" fanout "$N_FAN" "$proto" "$s" 2>&1 | grep -v "\] N: " | tee -a "$results"
     done
 done
 for n in $N_HOLD; do
-    start_sandbox
+    new_sandbox
     before=$(kb_of VmRSS)
     "$C" idle "$n" app_driven >/dev/null 2>&1
     peak=$(kb_of VmHWM)
